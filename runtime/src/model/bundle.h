@@ -1,0 +1,105 @@
+// Bundle: a memory-mapped .syb file, verified and indexed. Owns the mapping;
+// every TensorView and ModelConfig pointer it hands out lives as long as the
+// Bundle. Thread-safe for reading after open() returns.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "switchyard/switchyard_generated.h"
+
+namespace sy {
+
+// Highest bundle format_version this loader reads (see schemas/switchyard.fbs).
+inline constexpr uint32_t kFormatVersion = 1;
+
+using bundle::DType;
+
+// Bytes per element of a dtype.
+uint32_t dtype_size(DType dtype);
+const char* dtype_name(DType dtype);
+
+// One weight tensor inside the mapped file.
+struct TensorView {
+  std::string_view name;
+  DType dtype = DType::f32;
+  std::vector<uint64_t> shape;  // row-major, outermost first
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;         // bytes
+  uint64_t file_offset = 0;  // absolute, multiple of 256
+
+  uint64_t elements() const;
+};
+
+// Hyperparameters and routing semantics, copied out of the flatbuffer. Every
+// field was present and validated by Bundle::open().
+struct ModelConfig {
+  std::string architecture;
+  uint32_t num_layers = 0;
+  uint32_t hidden_size = 0;
+  uint32_t num_heads = 0;
+  uint32_t num_kv_heads = 0;
+  uint32_t head_dim = 0;
+  uint32_t intermediate_size = 0;  // dense FFN layers
+  uint32_t vocab_size = 0;
+  uint32_t max_context = 0;
+  float norm_eps = 0;
+  float rope_theta = 0;
+  float rope_scale = 1;  // positions are divided by this (linear scaling)
+  bundle::Activation activation = bundle::Activation::unspecified;
+  bool tie_embeddings = false;
+
+  uint32_t num_experts = 0;
+  uint32_t top_k = 0;
+  uint32_t expert_intermediate_size = 0;
+  bundle::RoutingFunction routing = bundle::RoutingFunction::unspecified;
+  bool renormalize_topk = false;
+  float routed_scaling = 1;
+  uint32_t num_shared_experts = 0;
+  uint32_t shared_expert_intermediate_size = 0;
+  bundle::SharedExpertGate shared_expert_gate = bundle::SharedExpertGate::none;
+  std::vector<bundle::FfnKind> layer_ffn;  // [num_layers]
+};
+
+struct BundleOptions {
+  bool verify_checksums = true;
+};
+
+class Bundle {
+ public:
+  // Maps and verifies `path`: identifier, flatbuffers Verifier, format
+  // version, routing fields, segment bounds and (optionally) checksums.
+  static Status open(const std::string& path, const BundleOptions& options,
+                     std::unique_ptr<Bundle>* out);
+  ~Bundle();
+  Bundle(const Bundle&) = delete;
+  Bundle& operator=(const Bundle&) = delete;
+
+  const std::string& path() const { return path_; }
+  const ModelConfig& config() const { return config_; }
+  const bundle::Model& model() const { return *model_; }
+  std::span<const uint8_t> file() const { return {base_, size_}; }
+
+  // Returns the tensor called `name`, or nullptr when the bundle has none.
+  const TensorView* find(std::string_view name) const;
+  // Like find(), but an absent tensor is an error naming it and the bundle.
+  Status tensor(std::string_view name, const TensorView** out) const;
+  const std::vector<TensorView>& tensors() const { return tensors_; }
+
+ private:
+  Bundle() = default;
+
+  std::string path_;
+  const uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  const bundle::Model* model_ = nullptr;
+  ModelConfig config_;
+  std::vector<TensorView> tensors_;  // sorted by name
+};
+
+}  // namespace sy
