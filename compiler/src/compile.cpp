@@ -1,0 +1,66 @@
+#include "compile.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "bundle_writer.h"
+#include "error.h"
+
+namespace sy::compiler {
+
+CompileSummary compile_checkpoint(const CompileOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto& dir = options.checkpoint_dir;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw CompileError(fmt::format("{}: checkpoint folder not found", dir.string()));
+  }
+  if (options.weight_dtype != fb::DType::f32 && options.weight_dtype != fb::DType::f16) {
+    throw CompileError("weight dtype must be f32 or f16");
+  }
+
+  std::vector<std::string> warnings;
+  ModelSpec spec = parse_hf_config(dir / "config.json", options.allow_unknown_keys, warnings);
+  TokenizerSpec tokenizer = import_tokenizer(dir, spec, warnings);
+  Checkpoint checkpoint(dir);
+  std::vector<PlannedTensor> tensors = plan_tensors(spec, checkpoint, options.weight_dtype);
+  for (const auto& warning : warnings) {
+    if (options.warn) {
+      options.warn(warning);
+    } else {
+      std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
+  }
+
+  CompileSummary summary;
+  uint64_t total_bytes = 0;
+  uint64_t expert_parameters = 0;
+  for (const auto& tensor : tensors) {
+    uint64_t elements = 1;
+    for (uint64_t dim : tensor.shape) elements *= dim;
+    summary.total_parameters += elements;
+    if (tensor.name.ends_with("_exps")) expert_parameters += elements;
+    total_bytes += tensor.size;
+  }
+  summary.active_parameters =
+      summary.total_parameters - expert_parameters / spec.num_experts * (spec.num_experts - spec.top_k);
+  summary.tensor_count = tensors.size();
+
+  BundleContents contents;
+  contents.spec = &spec;
+  contents.tokenizer = &tokenizer;
+  contents.tensors = &tensors;
+  contents.source_name = std::filesystem::absolute(dir).lexically_normal().filename().string();
+  if (contents.source_name.empty()) {
+    contents.source_name = std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
+  }
+  Progress progress(total_bytes, tensors.size(), options.show_progress);
+  summary.bundle_bytes = write_bundle(options.output, contents, checkpoint, options.allow_non_finite, progress);
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace sy::compiler
