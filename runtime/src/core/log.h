@@ -8,6 +8,8 @@
 namespace sy {
 
 void log_message(sy_log_level level, const char* format, ...) __attribute__((format(printf, 2, 3)));
+// Routes messages at or above min_level to callback; a null callback writes to stderr.
+void set_log_callback(sy_log_fn callback, void* user_data, sy_log_level min_level);
 
 }  // namespace sy
 

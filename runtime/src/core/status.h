@@ -3,6 +3,7 @@
 // C API. The message names the object and the numbers involved.
 #pragma once
 
+#include <cstdarg>
 #include <string>
 #include <utility>
 
@@ -23,6 +24,9 @@ class [[nodiscard]] Status {
   sy_status code_ = SY_OK;
   std::string message_;
 };
+
+// Formats a printf-style message from a va_list.
+std::string format_message(const char* format, va_list args);
 
 // Builds an error Status with a printf-style message.
 Status make_error(sy_status code, const char* format, ...) __attribute__((format(printf, 2, 3)));

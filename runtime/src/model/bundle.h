@@ -15,6 +15,9 @@
 
 namespace sy {
 
+// The flatc-generated schema types (schemas/switchyard.fbs).
+namespace bundle = ::switchyard::bundle;
+
 // Highest bundle format_version this loader reads (see schemas/switchyard.fbs).
 inline constexpr uint32_t kFormatVersion = 1;
 
@@ -32,6 +35,7 @@ struct TensorView {
   const uint8_t* data = nullptr;
   uint64_t size = 0;         // bytes
   uint64_t file_offset = 0;  // absolute, multiple of 256
+  uint64_t xxh64 = 0;        // checksum recorded in the bundle (seed 0)
 
   uint64_t elements() const;
 };

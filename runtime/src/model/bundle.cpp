@@ -1,0 +1,107 @@
+#include "model/bundle.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "model/bundle_checks.h"
+#include "model/mapped_file.h"
+
+namespace sy {
+
+uint32_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return 4;
+    case DType::f16: return 2;
+    case DType::bf16: return 2;
+    case DType::i32: return 4;
+  }
+  return 0;
+}
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return "f32";
+    case DType::f16: return "f16";
+    case DType::bf16: return "bf16";
+    case DType::i32: return "i32";
+  }
+  return "unknown";
+}
+
+uint64_t TensorView::elements() const {
+  uint64_t count = 1;
+  for (uint64_t dim : shape) count *= dim;
+  return count;
+}
+
+namespace {
+
+Status verify_flatbuffer(const std::string& path, const uint8_t* data, size_t size) {
+  // The Verifier only reads the flatbuffer at the start of the file, so a
+  // length capped below flatbuffers' 2 GiB limit covers it even when the
+  // weights after it are larger.
+  size_t verify_size = std::min<size_t>(size, FLATBUFFERS_MAX_BUFFER_SIZE - 1);
+  flatbuffers::Verifier::Options options;
+  options.max_depth = 16;
+  options.max_tables = 1u << 22;
+  flatbuffers::Verifier verifier(data, verify_size, options);
+  if (!bundle::VerifyModelBuffer(verifier)) {
+    return make_error(SY_ERROR_INVALID_BUNDLE,
+                      "bundle %s failed flatbuffers verification: its table of contents is "
+                      "truncated or corrupt (file size %zu bytes)",
+                      path.c_str(), size);
+  }
+  return Status();
+}
+
+}  // namespace
+
+Status Bundle::open(const std::string& path, const BundleOptions& options,
+                    std::unique_ptr<Bundle>* out) {
+  MappedFile file;
+  SY_RETURN_IF_ERROR(MappedFile::open(path, &file));
+  SY_RETURN_IF_ERROR(check_identifier(path, file.data(), file.size()));
+  SY_RETURN_IF_ERROR(verify_flatbuffer(path, file.data(), file.size()));
+
+  std::unique_ptr<Bundle> result(new Bundle());
+  result->path_ = path;
+  result->model_ = bundle::GetModel(file.data());
+  SY_RETURN_IF_ERROR(read_config(path, *result->model_, &result->config_));
+  SY_RETURN_IF_ERROR(
+      read_tensors(path, *result->model_, file.data(), file.size(), &result->tensors_));
+  if (options.verify_checksums) {
+    SY_RETURN_IF_ERROR(verify_checksums(path, result->tensors_));
+  } else {
+    SY_LOG_INFO("bundle %s: skipping tensor checksums", path.c_str());
+  }
+
+  result->base_ = file.data();
+  result->size_ = file.size();
+  file.release();
+  *out = std::move(result);
+  return Status();
+}
+
+Bundle::~Bundle() {
+  if (base_ != nullptr) munmap(const_cast<uint8_t*>(base_), size_);
+}
+
+const TensorView* Bundle::find(std::string_view name) const {
+  auto it = std::lower_bound(tensors_.begin(), tensors_.end(), name,
+                             [](const TensorView& t, std::string_view n) { return t.name < n; });
+  if (it == tensors_.end() || it->name != name) return nullptr;
+  return &*it;
+}
+
+Status Bundle::tensor(std::string_view name, const TensorView** out) const {
+  *out = find(name);
+  if (*out == nullptr) {
+    return make_error(SY_ERROR_INVALID_BUNDLE, "bundle %s has no tensor %.*s", path_.c_str(),
+                      static_cast<int>(name.size()), name.data());
+  }
+  return Status();
+}
+
+}  // namespace sy
