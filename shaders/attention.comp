@@ -1,0 +1,72 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Causal attention over the KV cache with grouped-query heads. One workgroup
+// per query head (x) and token (y). Token t sits at position pos0 + t and
+// attends to cache positions 0 ..= pos0 + t. Scores are scaled by `scale`
+// (1/sqrt(head_dim)), kept in f32 in the `scores` scratch buffer, and turned
+// into a softmax with the maximum subtracted before exp.
+
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 0) const uint LOCAL_SIZE = 64;
+
+#include "reduce.glsl"
+
+layout(binding = 0) readonly buffer Query { float q[]; };          // [n, num_heads * head_dim]
+layout(binding = 1) readonly buffer KeyCache { float k_cache[]; };  // [n_ctx, num_kv_heads * head_dim]
+layout(binding = 2) readonly buffer ValueCache { float v_cache[]; };
+layout(binding = 3) coherent buffer Scores { float scores[]; };   // [chunk, num_heads, score_stride]
+layout(binding = 4) writeonly buffer Output { float out_values[]; };  // [n, num_heads * head_dim]
+
+layout(push_constant) uniform Push {
+  uint token_begin;   // first token of this dispatch; scores row 0 belongs to it
+  uint n;
+  uint num_heads;
+  uint num_kv_heads;
+  uint head_dim;
+  uint pos0;          // cache position of token 0
+  uint score_stride;  // n_ctx
+  float scale;
+} p;
+
+void main() {
+  const uint head = gl_WorkGroupID.x;
+  const uint t = p.token_begin + gl_WorkGroupID.y;
+  if (t >= p.n) return;  // uniform across the workgroup
+  const uint lane = gl_LocalInvocationID.x;
+  const uint kv_head = head / (p.num_heads / p.num_kv_heads);
+  const uint q_base = t * p.num_heads * p.head_dim + head * p.head_dim;
+  const uint kv_stride = p.num_kv_heads * p.head_dim;
+  const uint kv_base = kv_head * p.head_dim;
+  const uint keys = p.pos0 + t + 1;
+  const uint score_base = (gl_WorkGroupID.y * p.num_heads + head) * p.score_stride;
+
+  // Scores and their maximum.
+  float local_max = -3.402823e38;
+  for (uint j = lane; j < keys; j += LOCAL_SIZE) {
+    float dot_qk = 0.0;
+    for (uint c = 0; c < p.head_dim; ++c) dot_qk += q[q_base + c] * k_cache[j * kv_stride + kv_base + c];
+    const float s = dot_qk * p.scale;
+    scores[score_base + j] = s;
+    local_max = max(local_max, s);
+  }
+  const float score_max = workgroup_max(local_max);
+
+  // Exponentials and their sum.
+  float local_sum = 0.0;
+  for (uint j = lane; j < keys; j += LOCAL_SIZE) {
+    const float e = exp(scores[score_base + j] - score_max);
+    scores[score_base + j] = e;
+    local_sum += e;
+  }
+  const float inv_sum = 1.0 / workgroup_sum(local_sum);
+  // Orders every lane's exponential writes before other lanes read them below.
+  memoryBarrierBuffer();
+  barrier();
+
+  // Weighted sum of values.
+  for (uint c = lane; c < p.head_dim; c += LOCAL_SIZE) {
+    float acc = 0.0;
+    for (uint j = 0; j < keys; ++j) acc += scores[score_base + j] * v_cache[j * kv_stride + kv_base + c];
+    out_values[q_base + c] = acc * inv_sum;
+  }
+}
