@@ -1,0 +1,71 @@
+// Router top-k and the SwiGLU expert FFN with its weighted combine.
+#include "vulkan/ops.h"
+
+namespace sy::vulkan {
+namespace {
+
+uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
+
+}  // namespace
+
+Status record_topk_route(Recorder& rec, const RouteArgs& args) {
+  if (args.top_k == 0 || args.top_k > args.num_experts) {
+    return make_error(SY_ERROR_INVALID_ARGUMENT, "top_k %u must be between 1 and num_experts %u",
+                      args.top_k, args.num_experts);
+  }
+  const Kernel& kernel = rec.runtime().kernels().topk_route;
+  const TopkRoutePush push{0,
+                           args.n,
+                           args.num_experts,
+                           args.top_k,
+                           args.routing,
+                           args.renormalize ? 1u : 0u,
+                           args.routed_scaling,
+                           args.route_offset};
+  // One invocation per token along x; count_y 1 keeps token_begin at 0.
+  return rec.dispatch(kernel, {args.logits, args.experts, args.weights}, &push, sizeof(push),
+                      ceil_div(args.n, kernel.spec().local_size), 1);
+}
+
+Status record_expert_ffn(Recorder& rec, const WeightTensor& gate_up, const WeightTensor& down,
+                         const ExpertFfnArgs& args) {
+  const Kernels& kernels = rec.runtime().kernels();
+  const Kernel& gate_up_kernel = kernels.expert_gate_up[gate_up.dtype_index()];
+  const Kernel& down_kernel = kernels.expert_down[down.dtype_index()];
+  const size_t rank = gate_up.shape.size();
+  const uint32_t ffn = static_cast<uint32_t>(gate_up.shape[rank - 2] / 2);
+  const uint32_t hidden = static_cast<uint32_t>(gate_up.shape[rank - 1]);
+  const uint32_t top_k = args.dense ? 1 : args.top_k;
+  const uint32_t dense = args.dense ? 1 : 0;
+
+  // Gate and up projections. Each (token, slot) pair's expert lies in exactly
+  // one piece, so the pieces' dispatches write disjoint rows of `hidden`.
+  for (const WeightPiece& piece : gate_up.pieces) {
+    const ExpertPush push{0,           args.n * top_k, top_k,           ffn, hidden,
+                          piece.first, piece.count,    args.route_offset, dense};
+    SY_RETURN_IF_ERROR(rec.dispatch(gate_up_kernel,
+                                    {whole(piece.buffer), args.x, args.experts, args.hidden},
+                                    &push, sizeof(push),
+                                    ceil_div(ffn, gate_up_kernel.spec().rows), args.n * top_k));
+  }
+  // Orders the silu(gate) * up writes before the down projection reads them.
+  rec.barrier();
+
+  // Down projection and weighted sum into the residual.
+  for (size_t i = 0; i < down.pieces.size(); ++i) {
+    const WeightPiece& piece = down.pieces[i];
+    if (i > 0) {
+      // Orders the previous piece's residual updates before this piece's.
+      rec.barrier();
+    }
+    const ExpertPush push{0,           args.n,      top_k,             ffn, hidden,
+                          piece.first, piece.count, args.route_offset, dense};
+    SY_RETURN_IF_ERROR(rec.dispatch(
+        down_kernel,
+        {whole(piece.buffer), args.hidden, args.experts, args.weights, args.residual}, &push,
+        sizeof(push), ceil_div(hidden, down_kernel.spec().rows), args.n));
+  }
+  return Status();
+}
+
+}  // namespace sy::vulkan

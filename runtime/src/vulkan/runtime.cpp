@@ -1,0 +1,118 @@
+#include "vulkan/runtime.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/log.h"
+#include "vulkan/ops.h"
+
+namespace sy::vulkan {
+namespace {
+
+// Rows of the weight matrix per workgroup in the matrix kernels: each lane
+// reuses one load of x for this many rows.
+constexpr uint32_t kRowsPerWorkgroup = 4;
+// Local size of the kernels without reductions and of the shared-memory
+// fallback, which needs a power of two.
+constexpr uint32_t kDefaultLocalSize = 64;
+
+}  // namespace
+
+Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* out) {
+  std::shared_ptr<Runtime> runtime(new Runtime());
+  SY_RETURN_IF_ERROR(Instance::create(validation_requested(), &runtime->instance_));
+  SY_RETURN_IF_ERROR(Device::create(runtime->instance_, options.device, &runtime->device_));
+  SY_RETURN_IF_ERROR(CommandStream::create(runtime->device_, &runtime->upload_stream_));
+
+  const DeviceCaps& caps = runtime->device_.caps();
+  runtime->max_buffer_range_ = caps.max_storage_buffer_range;
+  if (options.max_buffer_range != 0) {
+    runtime->max_buffer_range_ = std::min(runtime->max_buffer_range_, options.max_buffer_range);
+  }
+  if (runtime->max_buffer_range_ <= 16) {
+    return make_error(SY_ERROR_INVALID_ARGUMENT, "max buffer range %llu is too small",
+                      static_cast<unsigned long long>(runtime->max_buffer_range_));
+  }
+  SY_RETURN_IF_ERROR(
+      runtime->create_kernels(caps.subgroup_arithmetic && !options.disable_subgroup_ops));
+  *out = std::move(runtime);
+  return Status();
+}
+
+Status Runtime::create_kernels(bool use_subgroups) {
+  const DeviceCaps& caps = device_.caps();
+  // With subgroups, one subgroup per workgroup: reductions then need no
+  // shared memory, and lavapipe runs a workgroup's subgroups one after another.
+  const uint32_t reduce_size =
+      use_subgroups ? std::clamp<uint32_t>(caps.subgroup_size, 1, caps.max_workgroup_size[0])
+                    : std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
+  const uint32_t plain_size = std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
+  const std::string variant = use_subgroups ? "" : "_shmem";
+  const char* dtypes[2] = {"_f32", "_f16"};
+
+  for (int d = 0; d < 2; ++d) {
+    SY_RETURN_IF_ERROR(Kernel::create(
+        device_, {std::string("embed") + dtypes[d], 3, sizeof(EmbedPush), plain_size, 1},
+        &kernels_.embed[d]));
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
+                                       reduce_size, kRowsPerWorkgroup},
+                                      &kernels_.matmul[d]));
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"expert_gate_up" + variant + dtypes[d], 4,
+                                       sizeof(ExpertPush), reduce_size, kRowsPerWorkgroup},
+                                      &kernels_.expert_gate_up[d]));
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"expert_down" + variant + dtypes[d], 5, sizeof(ExpertPush),
+                                       reduce_size, kRowsPerWorkgroup},
+                                      &kernels_.expert_down[d]));
+  }
+  SY_RETURN_IF_ERROR(Kernel::create(
+      device_, {"rmsnorm" + variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
+  SY_RETURN_IF_ERROR(Kernel::create(
+      device_, {"attention" + variant, 5, sizeof(AttentionPush), reduce_size, 1},
+      &kernels_.attention));
+  SY_RETURN_IF_ERROR(
+      Kernel::create(device_, {"rope", 1, sizeof(RopePush), plain_size, 1}, &kernels_.rope));
+  SY_RETURN_IF_ERROR(Kernel::create(device_, {"topk_route", 3, sizeof(TopkRoutePush), plain_size, 1},
+                                    &kernels_.topk_route));
+  return Status();
+}
+
+Status Runtime::upload(const Buffer& buffer, const void* data, uint64_t size) {
+  if (buffer.mapped() != nullptr) {
+    std::memcpy(buffer.mapped(), data, size);
+    return Status();
+  }
+  std::lock_guard<std::mutex> lock(upload_mutex_);
+  Buffer staging;
+  SY_RETURN_IF_ERROR(Buffer::create(device_, size, MemoryKind::kReadback, &staging));
+  std::memcpy(staging.mapped(), data, size);
+  SY_RETURN_IF_ERROR(upload_stream_.begin());
+  const VkBufferCopy region{0, 0, size};
+  vkCmdCopyBuffer(upload_stream_.command_buffer(), staging.handle(), buffer.handle(), 1, &region);
+  // Orders the transfer write before any later shader read; later submissions
+  // also wait for this one through the fence.
+  VkMemoryBarrier barrier{};
+  barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+  barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
+  vkCmdPipelineBarrier(upload_stream_.command_buffer(), VK_PIPELINE_STAGE_TRANSFER_BIT,
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, nullptr, 0,
+                       nullptr);
+  return upload_stream_.submit_and_wait(device_);
+}
+
+// Teardown order, written once: the device must be idle; then pipelines and
+// their layouts; then command pools and fences; then memory (weights); then
+// the device; then the instance.
+Runtime::~Runtime() {
+  if (device_.handle() != VK_NULL_HANDLE) vkDeviceWaitIdle(device_.handle());
+  kernels_ = Kernels();
+  upload_stream_ = CommandStream();
+  weights_.clear();
+  device_ = Device();
+  instance_ = Instance();
+}
+
+}  // namespace sy::vulkan

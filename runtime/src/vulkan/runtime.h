@@ -1,0 +1,75 @@
+// Runtime: everything device-wide that the Vulkan backend shares between its
+// contexts: instance, device, the compiled kernels, an upload stream and the
+// weights. Contexts hold a shared_ptr to it, so it outlives them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/status.h"
+#include "vulkan/command.h"
+#include "vulkan/device.h"
+#include "vulkan/instance.h"
+#include "vulkan/pipeline.h"
+#include "vulkan/weights.h"
+
+namespace sy::vulkan {
+
+struct RuntimeOptions {
+  std::string device;  // as for create_vulkan_backend
+  // Test-only: caps the bytes per weight buffer below the device's
+  // maxStorageBufferRange so that tensors get split on any device. 0 = no cap.
+  uint64_t max_buffer_range = 0;
+  // Test-only: uses the shared-memory kernels even where subgroup arithmetic exists.
+  bool disable_subgroup_ops = false;
+};
+
+// The kernels, chosen once per device. Index [0] reads f32 weights, [1] f16.
+struct Kernels {
+  Kernel embed[2];
+  Kernel matmul[2];
+  Kernel expert_gate_up[2];
+  Kernel expert_down[2];
+  Kernel rmsnorm;
+  Kernel rope;
+  Kernel attention;
+  Kernel topk_route;
+};
+
+class Runtime {
+ public:
+  // Creates the instance (with validation when SWITCHYARD_VALIDATION=1), the
+  // device and the kernels. Weights are added by the caller.
+  static Status create(const RuntimeOptions& options, std::shared_ptr<Runtime>* out);
+  ~Runtime();
+
+  const Device& device() const { return device_; }
+  const DeviceCaps& caps() const { return device_.caps(); }
+  const Kernels& kernels() const { return kernels_; }
+  // Bytes one weight buffer may hold: maxStorageBufferRange or the test cap.
+  uint64_t max_buffer_range() const { return max_buffer_range_; }
+  Weights& weights() { return weights_; }
+  const Weights& weights() const { return weights_; }
+
+  // Copies `size` bytes into `buffer` at offset 0, directly when it is mapped
+  // and through a staging buffer otherwise. Thread-safe.
+  Status upload(const Buffer& buffer, const void* data, uint64_t size);
+
+ private:
+  Runtime() = default;
+  Status create_kernels(bool use_subgroups);
+
+  // Teardown order: ~Runtime() releases these explicitly, in the order that
+  // Vulkan requires; see runtime.cpp.
+  Instance instance_;
+  Device device_;
+  Kernels kernels_;
+  std::mutex upload_mutex_;
+  CommandStream upload_stream_;
+  Weights weights_;
+  uint64_t max_buffer_range_ = 0;
+};
+
+}  // namespace sy::vulkan

@@ -1,0 +1,49 @@
+#include "vulkan/vk_check.h"
+
+namespace sy::vulkan {
+
+const char* vk_result_name(VkResult result) {
+  switch (result) {
+#define SY_VK_RESULT_CASE(name) \
+  case name:                    \
+    return #name;
+    SY_VK_RESULT_CASE(VK_SUCCESS)
+    SY_VK_RESULT_CASE(VK_NOT_READY)
+    SY_VK_RESULT_CASE(VK_TIMEOUT)
+    SY_VK_RESULT_CASE(VK_EVENT_SET)
+    SY_VK_RESULT_CASE(VK_EVENT_RESET)
+    SY_VK_RESULT_CASE(VK_INCOMPLETE)
+    SY_VK_RESULT_CASE(VK_ERROR_OUT_OF_HOST_MEMORY)
+    SY_VK_RESULT_CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    SY_VK_RESULT_CASE(VK_ERROR_INITIALIZATION_FAILED)
+    SY_VK_RESULT_CASE(VK_ERROR_DEVICE_LOST)
+    SY_VK_RESULT_CASE(VK_ERROR_MEMORY_MAP_FAILED)
+    SY_VK_RESULT_CASE(VK_ERROR_LAYER_NOT_PRESENT)
+    SY_VK_RESULT_CASE(VK_ERROR_EXTENSION_NOT_PRESENT)
+    SY_VK_RESULT_CASE(VK_ERROR_FEATURE_NOT_PRESENT)
+    SY_VK_RESULT_CASE(VK_ERROR_INCOMPATIBLE_DRIVER)
+    SY_VK_RESULT_CASE(VK_ERROR_TOO_MANY_OBJECTS)
+    SY_VK_RESULT_CASE(VK_ERROR_FORMAT_NOT_SUPPORTED)
+    SY_VK_RESULT_CASE(VK_ERROR_FRAGMENTED_POOL)
+    SY_VK_RESULT_CASE(VK_ERROR_UNKNOWN)
+    SY_VK_RESULT_CASE(VK_ERROR_OUT_OF_POOL_MEMORY)
+    SY_VK_RESULT_CASE(VK_ERROR_INVALID_EXTERNAL_HANDLE)
+    SY_VK_RESULT_CASE(VK_ERROR_FRAGMENTATION)
+    SY_VK_RESULT_CASE(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
+    SY_VK_RESULT_CASE(VK_PIPELINE_COMPILE_REQUIRED)
+    SY_VK_RESULT_CASE(VK_ERROR_VALIDATION_FAILED_EXT)
+#undef SY_VK_RESULT_CASE
+    default:
+      return "unknown VkResult";
+  }
+}
+
+Status vk_error(VkResult result, const char* call, const char* file, int line) {
+  const bool out_of_memory =
+      result == VK_ERROR_OUT_OF_HOST_MEMORY || result == VK_ERROR_OUT_OF_DEVICE_MEMORY;
+  return make_error(out_of_memory ? SY_ERROR_OUT_OF_MEMORY : SY_ERROR_DEVICE,
+                    "%s failed with %s (%d) at %s:%d", call, vk_result_name(result),
+                    static_cast<int>(result), file, line);
+}
+
+}  // namespace sy::vulkan

@@ -1,0 +1,95 @@
+#include "vulkan/weights.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "vulkan/runtime.h"
+
+namespace sy::vulkan {
+namespace {
+
+SplitUnit split_unit_for(std::string_view name, size_t rank) {
+  if (name.ends_with("_exps") && rank == 3) return SplitUnit::kExpert;
+  // The dense FFN kernels address gate and up rows as one block.
+  if (name.ends_with("ffn_gate_up") || name.ends_with("ffn_down")) return SplitUnit::kWhole;
+  if (rank == 2) return SplitUnit::kRow;
+  return SplitUnit::kWhole;
+}
+
+}  // namespace
+
+Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
+                     const std::vector<uint64_t>& shape, const void* data, SplitUnit unit,
+                     WeightTensor* out) {
+  if (dtype != DType::f32 && dtype != DType::f16) {
+    return make_error(SY_ERROR_UNSUPPORTED,
+                      "tensor %s has dtype %s; the Vulkan backend reads f32 and f16 weights",
+                      name.c_str(), dtype_name(dtype));
+  }
+  uint64_t elements = 1;
+  for (uint64_t dim : shape) elements *= dim;
+  const uint64_t bytes = elements * dtype_size(dtype);
+  uint64_t units = 1;
+  if (unit == SplitUnit::kExpert || unit == SplitUnit::kRow) units = shape.empty() ? 1 : shape[0];
+  if (units == 0 || bytes == 0) {
+    return make_error(SY_ERROR_INVALID_BUNDLE, "tensor %s is empty", name.c_str());
+  }
+
+  WeightTensor tensor;
+  tensor.name = name;
+  tensor.dtype = dtype;
+  tensor.shape = shape;
+  tensor.unit_bytes = bytes / units;
+  // Buffers are padded to 16 bytes, so keep 16 bytes of the range free.
+  const uint64_t range = runtime.max_buffer_range() - 16;
+  const uint64_t units_per_piece = range / tensor.unit_bytes;
+  if (units_per_piece == 0) {
+    return make_error(SY_ERROR_UNSUPPORTED,
+                      "tensor %s needs %llu bytes in one storage buffer; the device allows %llu",
+                      name.c_str(), static_cast<unsigned long long>(tensor.unit_bytes),
+                      static_cast<unsigned long long>(runtime.max_buffer_range()));
+  }
+
+  const auto* bytes_in = static_cast<const uint8_t*>(data);
+  for (uint64_t first = 0; first < units; first += units_per_piece) {
+    const uint64_t count = std::min(units_per_piece, units - first);
+    WeightPiece piece;
+    piece.first = static_cast<uint32_t>(first);
+    piece.count = static_cast<uint32_t>(count);
+    const uint64_t piece_bytes = count * tensor.unit_bytes;
+    SY_RETURN_IF_ERROR(
+        Buffer::create(runtime.device(), piece_bytes, MemoryKind::kDevice, &piece.buffer));
+    SY_RETURN_IF_ERROR(
+        runtime.upload(piece.buffer, bytes_in + first * tensor.unit_bytes, piece_bytes));
+    tensor.pieces.push_back(std::move(piece));
+  }
+  *out = std::move(tensor);
+  return Status();
+}
+
+Status Weights::upload(Runtime& runtime, const Bundle& bundle) {
+  for (const TensorView& view : bundle.tensors()) {
+    const std::string name(view.name);
+    WeightTensor tensor;
+    SY_RETURN_IF_ERROR(upload_tensor(runtime, name, view.dtype, view.shape, view.data,
+                                     split_unit_for(name, view.shape.size()), &tensor));
+    tensors_.emplace(name, std::move(tensor));
+  }
+  return Status();
+}
+
+const WeightTensor* Weights::find(const std::string& name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : &it->second;
+}
+
+Status Weights::get(const std::string& name, const WeightTensor** out) const {
+  *out = find(name);
+  if (*out == nullptr) {
+    return make_error(SY_ERROR_INVALID_BUNDLE, "tensor %s is missing from the bundle",
+                      name.c_str());
+  }
+  return Status();
+}
+
+}  // namespace sy::vulkan

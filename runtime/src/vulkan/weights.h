@@ -1,0 +1,57 @@
+// Weights on the device. A tensor larger than one storage buffer may hold is
+// split into several buffers at whole-unit boundaries: a unit is one expert of
+// a stacked [E, rows, cols] tensor, or one row of a [rows, cols] matrix.
+// Dense FFN tensors are one unit (the kernels index them as a single expert).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/bundle.h"
+#include "vulkan/buffer.h"
+
+namespace sy::vulkan {
+
+class Runtime;
+
+struct WeightPiece {
+  Buffer buffer;
+  uint32_t first = 0;  // first unit in this buffer
+  uint32_t count = 0;  // units in this buffer
+};
+
+struct WeightTensor {
+  std::string name;
+  DType dtype = DType::f32;
+  std::vector<uint64_t> shape;
+  uint64_t unit_bytes = 0;
+  std::vector<WeightPiece> pieces;
+
+  uint32_t dtype_index() const { return dtype == DType::f16 ? 1 : 0; }
+};
+
+enum class SplitUnit { kWhole, kRow, kExpert };
+
+// Uploads one tensor, splitting it by `unit` when it exceeds the runtime's
+// max_buffer_range. Only f32 and f16 are supported.
+Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
+                     const std::vector<uint64_t>& shape, const void* data, SplitUnit unit,
+                     WeightTensor* out);
+
+class Weights {
+ public:
+  // Uploads every tensor of the bundle.
+  Status upload(Runtime& runtime, const Bundle& bundle);
+  // Returns the tensor called `name`, or an error naming it.
+  Status get(const std::string& name, const WeightTensor** out) const;
+  const WeightTensor* find(const std::string& name) const;
+  void clear() { tensors_.clear(); }
+
+ private:
+  std::map<std::string, WeightTensor> tensors_;
+};
+
+}  // namespace sy::vulkan
