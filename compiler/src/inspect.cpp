@@ -118,6 +118,7 @@ void inspect_bundle(const std::filesystem::path& path, std::ostream& out) {
   fmt::print(out, "{:<36} {:<5} {:<20} {:>12} {:>12} {:<16}\n", "tensor", "dtype", "shape", "offset",
              "bytes", "xxh64");
   size_t failures = 0;
+  std::string first_failure;  // "tensor 'NAME' failed the ... check" for the error message
   for (const auto* tensor : *model.tensors()) {
     std::vector<uint64_t> shape(tensor->shape()->begin(), tensor->shape()->end());
     uint64_t expected_size = bundle_dtype_size(tensor->dtype());
@@ -129,14 +130,17 @@ void inspect_bundle(const std::filesystem::path& path, std::ostream& out) {
     } else if (XXH64(mapped.data() + tensor->offset(), tensor->size(), 0) != tensor->xxh64()) {
       status = "BAD CHECKSUM";
     }
-    if (status != "ok") ++failures;
+    if (status != "ok" && failures++ == 0) {
+      first_failure = fmt::format("tensor '{}' failed the {} check", tensor->name()->str(),
+                                  status == "BAD BOUNDS" ? "bounds" : "checksum");
+    }
     fmt::print(out, "{:<36} {:<5} {:<20} {:>12} {:>12} {:016x} {}\n", tensor->name()->str(),
                fb::EnumNameDType(tensor->dtype()), fmt::format("[{}]", fmt::join(shape, ", ")),
                tensor->offset(), tensor->size(), tensor->xxh64(), status);
   }
   if (failures > 0) {
-    throw CompileError(fmt::format("{}: {} of {} tensors failed the bounds or checksum check", file,
-                                   failures, model.tensors()->size()));
+    throw CompileError(fmt::format("{}: {} ({} of {} tensors failed the bounds or checksum check)", file,
+                                   first_failure, failures, model.tensors()->size()));
   }
   fmt::print(out, "\nall {} checksums verified\n", model.tensors()->size());
 }
