@@ -127,6 +127,12 @@ SY_API sy_status sy_get_logits(const sy_context* context, uint32_t row, float* l
  * expert ids (-1 in dense layers) and their weights. */
 SY_API sy_status sy_get_routing(sy_context* context, int32_t* experts, float* weights,
                                 size_t capacity);
+/* Copies expert usage since the context was created or last reset:
+ * counts[layer * num_experts + expert] is how many routing slots (one per
+ * token and chosen expert) picked that expert; dense layers stay 0. capacity
+ * is in elements and must be at least num_layers * num_experts. */
+SY_API sy_status sy_get_expert_usage(const sy_context* context, uint32_t* counts,
+                                     size_t capacity);
 
 /* ---- Generation ---- */
 
@@ -169,7 +175,9 @@ typedef struct sy_generate_options {
 typedef int (*sy_token_fn)(int32_t token, const char* text, size_t text_len, void* user_data);
 
 SY_API void sy_generate_options_init(sy_generate_options* options);
-/* Appends the prompt to the context, then samples up to max_tokens tokens. */
+/* Appends the prompt to the context, then samples up to max_tokens tokens.
+ * Every token that the callback receives except the last one is appended to
+ * the context as well; stop tokens are not passed to the callback. */
 SY_API sy_status sy_generate(sy_context* context, const char* prompt,
                              const sy_generate_options* options, sy_token_fn on_token,
                              void* user_data, sy_generate_stats* stats);
