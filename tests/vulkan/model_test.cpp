@@ -1,0 +1,211 @@
+// Whole-model checks: the Vulkan backend against the CPU backend on small
+// synthetic bundles, with the validation layer on.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "compile.h"
+#include "gpu_fixture.h"
+#include "model/bundle.h"
+#include "support/checkpoint_writer.h"
+#include "support/temp_dir.h"
+#include "vulkan/vulkan_backend.h"
+
+namespace sy::test {
+namespace {
+
+// Both backends compute in f32 but sum in different orders; through a few
+// layers of a width-32 model the logits differ by about 1e-5. 1e-3 abs + rel
+// also covers the overflow case, whose logits reach 1e3.
+constexpr double kLogitAbsTol = 1e-3;
+constexpr double kLogitRelTol = 1e-3;
+
+struct ModelCase {
+  const char* label;
+  TinyMixtral spec;
+  uint64_t max_buffer_range = 0;
+};
+
+std::unique_ptr<Bundle> compile_bundle(const TempDir& dir, const TinyMixtral& spec) {
+  write_tiny_mixtral(dir / "checkpoint", spec);
+  compiler::CompileOptions options;
+  options.checkpoint_dir = dir / "checkpoint";
+  options.output = dir / "model.syb";
+  options.weight_dtype = spec.dtype == "F16" ? DType::f16 : DType::f32;
+  options.warn = [](const std::string&) {};
+  compiler::compile_checkpoint(options);
+  std::unique_ptr<Bundle> bundle;
+  const Status status = Bundle::open(options.output.string(), BundleOptions{}, &bundle);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  return bundle;
+}
+
+// Runs a prompt batch and then single decode steps on both backends and
+// compares logits and routing after every call.
+void compare_with_cpu(const ModelCase& c) {
+  const std::string label = c.label;
+  CAPTURE(label);
+  TempDir dir;
+  const std::unique_ptr<Bundle> bundle = compile_bundle(dir, c.spec);
+  std::unique_ptr<Backend> cpu;
+  Status status = create_cpu_backend(*bundle, &cpu);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  vulkan::RuntimeOptions options;
+  options.max_buffer_range = c.max_buffer_range;
+  enable_vulkan_validation();
+  std::unique_ptr<Backend> gpu;
+  status = vulkan::create_backend(*bundle, options, &gpu);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+
+  const uint32_t n_ctx = 64;
+  std::unique_ptr<BackendContext> cpu_context, gpu_context;
+  REQUIRE(cpu->create_context(n_ctx, &cpu_context).ok());
+  REQUIRE(gpu->create_context(n_ctx, &gpu_context).ok());
+
+  const uint32_t vocab = bundle->config().vocab_size;
+  std::vector<int32_t> tokens = {1, 17, 200, 45, 45, 3, 299, 120, 64};
+  uint32_t pos = 0;
+  for (int step = 0; step < 4; ++step) {
+    CAPTURE(step);
+    const uint32_t n = static_cast<uint32_t>(tokens.size());
+    const uint32_t n_logits = step == 0 ? 2 : 1;
+    std::vector<float> cpu_logits(n_logits * vocab), gpu_logits(n_logits * vocab);
+    status = cpu_context->forward(tokens, pos, n_logits, cpu_logits.data());
+    REQUIRE_MESSAGE(status.ok(), status.message());
+    status = gpu_context->forward(tokens, pos, n_logits, gpu_logits.data());
+    REQUIRE_MESSAGE(status.ok(), status.message());
+    check_close(gpu_logits, std::vector<double>(cpu_logits.begin(), cpu_logits.end()),
+                kLogitAbsTol, kLogitRelTol, "logits");
+
+    std::vector<int32_t> cpu_experts, gpu_experts;
+    std::vector<float> cpu_weights, gpu_weights;
+    REQUIRE(cpu_context->read_routing(&cpu_experts, &cpu_weights).ok());
+    REQUIRE(gpu_context->read_routing(&gpu_experts, &gpu_weights).ok());
+    CHECK(gpu_experts == cpu_experts);
+    check_close(gpu_weights, std::vector<double>(cpu_weights.begin(), cpu_weights.end()), 1e-4,
+                1e-4, "routing weight");
+
+    pos += n;
+    const auto argmax = std::max_element(cpu_logits.end() - vocab, cpu_logits.end());
+    tokens = {static_cast<int32_t>(argmax - (cpu_logits.end() - vocab))};
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("vulkan") {
+
+TEST_CASE("model matches cpu backend") {
+  const uint64_t before = vulkan::validation_message_count();
+  std::vector<ModelCase> cases;
+  cases.push_back({"default top2", {}});
+  {
+    TinyMixtral spec;
+    spec.num_experts = 3;
+    spec.top_k = 1;
+    cases.push_back({"3 experts top1", spec});
+  }
+  {
+    TinyMixtral spec;
+    spec.num_experts = 31;
+    spec.top_k = 3;
+    spec.expert_width = 20;
+    cases.push_back({"31 experts", spec});
+  }
+  {
+    TinyMixtral spec;
+    spec.num_experts = 60;
+    spec.top_k = 4;
+    spec.expert_width = 8;
+    spec.layout = ExpertLayout::fused;
+    cases.push_back({"60 experts", spec});
+  }
+  {
+    TinyMixtral spec;
+    spec.num_experts = 4;
+    spec.top_k = 4;
+    cases.push_back({"top_k equals experts", spec});
+  }
+  {
+    TinyMixtral spec;
+    spec.dtype = "F16";
+    spec.tie_embeddings = true;
+    cases.push_back({"f16 tied embeddings", spec});
+  }
+  {
+    TinyMixtral spec;
+    spec.edit_weights = [](TensorMap& weights) {
+      // Equal router rows give equal logits, so routing falls to the lowest indices.
+      for (auto& [name, tensor] : weights) {
+        if (name.ends_with("block_sparse_moe.gate.weight")) {
+          const size_t hidden = tensor.shape[1];
+          for (size_t i = hidden; i < tensor.values.size(); ++i) tensor.values[i] = tensor.values[i % hidden];
+        }
+      }
+    };
+    cases.push_back({"router ties", spec});
+  }
+  {
+    TinyMixtral spec;
+    spec.edit_weights = [](TensorMap& weights) {
+      // Expert weights 100x larger push silu(gate) * up past the f16 maximum.
+      for (auto& [name, tensor] : weights) {
+        if (name.find(".experts.") != std::string::npos) {
+          for (float& v : tensor.values) v *= 100.0f;
+        }
+      }
+    };
+    cases.push_back({"activations beyond f16", spec});
+  }
+  cases.push_back({"split weights", {}, 16384});
+
+  for (const ModelCase& c : cases) compare_with_cpu(c);
+  check_no_validation_messages(before);
+}
+
+}  // TEST_SUITE("vulkan")
+
+}  // namespace sy::test
+
+namespace sy::test {
+
+TEST_SUITE("vulkan") {
+
+TEST_CASE("context limits and device choice") {
+  const uint64_t before = vulkan::validation_message_count();
+  {
+    TempDir dir;
+    TinyMixtral spec;
+    spec.max_context = 16;
+    const std::unique_ptr<Bundle> bundle = compile_bundle(dir, spec);
+    enable_vulkan_validation();
+
+    std::unique_ptr<Backend> backend;
+    Status status = create_vulkan_backend(*bundle, "no such device", &backend);
+    CHECK(status.code() == SY_ERROR_INVALID_ARGUMENT);
+    CHECK(status.message().find("llvmpipe") != std::string::npos);  // lists the devices
+    status = create_vulkan_backend(*bundle, "99", &backend);
+    CHECK(status.code() == SY_ERROR_INVALID_ARGUMENT);
+
+    status = create_vulkan_backend(*bundle, "0", &backend);
+    REQUIRE_MESSAGE(status.ok(), status.message());
+    std::unique_ptr<BackendContext> context;
+    status = backend->create_context(17, &context);
+    CHECK(status.code() == SY_ERROR_INVALID_ARGUMENT);
+    CHECK(status.message().find("17") != std::string::npos);
+    CHECK(status.message().find("16") != std::string::npos);
+
+    REQUIRE(backend->create_context(16, &context).ok());
+    std::vector<int32_t> tokens(10, 5);
+    std::vector<float> logits(spec.vocab_size);
+    REQUIRE(context->forward(tokens, 0, 1, logits.data()).ok());
+    status = context->forward(tokens, 10, 1, logits.data());
+    CHECK(status.code() == SY_ERROR_CONTEXT_FULL);
+    REQUIRE(context->forward(std::span<const int32_t>(tokens.data(), 6), 10, 1, logits.data()).ok());
+  }
+  check_no_validation_messages(before);
+}
+
+}  // TEST_SUITE("vulkan")
+
+}  // namespace sy::test
