@@ -84,7 +84,7 @@ TEST_CASE("different seed different tokens") {
   CHECK(draw(42, 32) != draw(43, 32));
 }
 
-TEST_CASE("rng uniform is in [0, 1)") {
+TEST_CASE("rng uniform below one") {
   sy::Rng rng(7);
   for (int i = 0; i < 1000; ++i) {
     CAPTURE(i);
