@@ -1,6 +1,6 @@
 // switchyard.hpp: thin C++ RAII wrappers over the C API in switchyard.h.
 // Nothing here throws on a runtime error: calls return a Status, or a Result
-// that holds either a value or a Status. A Model must outlive its Contexts.
+// that contains either a value or a Status. A Model must outlive its Contexts.
 #ifndef SWITCHYARD_HPP
 #define SWITCHYARD_HPP
 
