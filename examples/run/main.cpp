@@ -89,6 +89,7 @@ int run(const Arguments& args) {
     return true;
   });
   std::fputs("\n", stdout);
+  std::fflush(stdout);  // the statistics on stderr follow the text, not interleave with it
   if (!stats.ok()) {
     std::fprintf(stderr, "error: %s\n", stats.status().message.c_str());
     return 1;
