@@ -10,7 +10,8 @@
 // the buffer is a dense down projection [H, F] with weight 1 and top_k 1.
 
 #define WEIGHT_BINDING 0
-#include "weights.glsl"
+#define X_BINDING 1
+#include "chunks.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint LOCAL_SIZE = 64;
@@ -19,7 +20,6 @@ layout(constant_id = 1) const uint ROWS = 4;
 #include "reduce.glsl"
 
 layout(binding = 1) readonly buffer Hidden { float h[]; };  // [n * top_k, ffn]
-layout(binding = 1) readonly buffer HiddenVec4 { vec4 h4[]; };
 layout(binding = 2) readonly buffer Experts { int experts[]; };
 layout(binding = 3) readonly buffer RouteWeights { float route_weights[]; };
 layout(binding = 4) buffer Residual { float y[]; };  // [n, hidden]
@@ -55,13 +55,16 @@ void main() {
 
     float partial[ROWS];
     for (uint r = 0; r < ROWS; ++r) partial[r] = 0.0;
-    if (p.ffn % 4 == 0) {
-      const uint quads = p.ffn / 4;
-      for (uint q = lane; q < quads; q += LOCAL_SIZE) {
-        const vec4 hv = h4[pair * quads + q];
+    if (p.ffn % CHUNK == 0) {
+      const uint chunks = p.ffn / CHUNK;
+      for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
+        vec4 hv[QUADS];
+        load_x_chunk(pair * chunks + c, hv);
         for (uint r = 0; r < ROWS; ++r) {
           const uint row = min(row0 + r, p.hidden - 1);
-          partial[r] += dot(load_weight4((row_base + row) * quads + q), hv);
+          vec4 w[QUADS];
+          load_weight_chunk((row_base + row) * chunks + c, w);
+          partial[r] += dot_chunk(w, hv);
         }
       }
     } else {

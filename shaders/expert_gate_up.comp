@@ -4,14 +4,16 @@
 // expert e = experts[t, s], h[t, s, f] = silu(gate_e[f] . x_t) * (up_e[f] . x_t),
 // where W[e] holds gate rows 0..F-1 then up rows F..2F-1. Each workgroup
 // computes ROWS values of f (x) for one (token, slot) pair (y), so it reads
-// only the weights of the expert that pair chose. The weight buffer holds
-// experts expert_begin .. expert_begin + expert_count - 1; pairs whose expert
-// lies elsewhere are skipped. With dense = 1 the buffer is a dense FFN
+// only the weights of the expert that pair chose. Lanes walk H in chunks
+// (see chunks.glsl) and reuse each chunk of x for all 2 * ROWS rows. The
+// weight buffer holds experts expert_begin .. expert_begin + expert_count - 1;
+// pairs whose expert lies elsewhere are skipped. With dense = 1 the buffer is a dense FFN
 // [2F, H] used as expert 0 with top_k 1. Intermediates stay f32 because
 // products of large activations overflow f16.
 
 #define WEIGHT_BINDING 0
-#include "weights.glsl"
+#define X_BINDING 1
+#include "chunks.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint LOCAL_SIZE = 64;
@@ -20,7 +22,6 @@ layout(constant_id = 1) const uint ROWS = 4;
 #include "reduce.glsl"
 
 layout(binding = 1) readonly buffer Input { float x[]; };  // [n, hidden]
-layout(binding = 1) readonly buffer InputVec4 { vec4 x4[]; };
 layout(binding = 2) readonly buffer Experts { int experts[]; };
 layout(binding = 3) writeonly buffer Hidden { float h[]; };  // [n * top_k, ffn]
 
@@ -55,14 +56,18 @@ void main() {
     up[r] = 0.0;
   }
 
-  if (p.hidden % 4 == 0) {
-    const uint quads = p.hidden / 4;
-    for (uint q = lane; q < quads; q += LOCAL_SIZE) {
-      const vec4 xv = x4[x_base / 4 + q];
+  if (p.hidden % CHUNK == 0) {
+    const uint chunks = p.hidden / CHUNK;
+    for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
+      vec4 xv[QUADS];
+      load_x_chunk(x_base / CHUNK + c, xv);
       for (uint r = 0; r < ROWS; ++r) {
         const uint f = min(f0 + r, p.ffn - 1);
-        gate[r] += dot(load_weight4((gate_row0 + f) * quads + q), xv);
-        up[r] += dot(load_weight4((up_row0 + f) * quads + q), xv);
+        vec4 w[QUADS];
+        load_weight_chunk((gate_row0 + f) * chunks + c, w);
+        gate[r] += dot_chunk(w, xv);
+        load_weight_chunk((up_row0 + f) * chunks + c, w);
+        up[r] += dot_chunk(w, xv);
       }
     }
   } else {

@@ -1,27 +1,29 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Matrix-vector product over a batch: y[t, r] (+)= sum_k W[r, k] * x[t, k].
-// Each workgroup computes ROWS consecutive rows (x) for one token (y). Lanes
-// walk the k dimension together; each lane loads x once per step and reuses
-// it for all ROWS rows, then the partial sums are reduced across the
-// workgroup. With cols and the x layout divisible by 4, lanes load 4 elements
-// at a time. Accumulation is f32 for f32 and f16 weights.
+// Matrix product over a batch: y[t, r] (+)= sum_k W[r, k] * x[t, k].
+// Each workgroup computes ROWS consecutive rows (x) for a tile of TOKENS
+// consecutive tokens (y). Lanes walk the k dimension together in chunks (see
+// chunks.glsl): each lane loads a chunk of every row once and reuses it for
+// all TOKENS tokens, and each chunk of x once for all ROWS rows; the partial
+// sums are then reduced across the workgroup. Decode uses TOKENS = 1.
+// Shapes that are not whole chunks take a scalar loop. Accumulation is f32.
 
 #define WEIGHT_BINDING 0
-#include "weights.glsl"
+#define X_BINDING 1
+#include "chunks.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 layout(constant_id = 1) const uint ROWS = 4;
+layout(constant_id = 2) const uint TOKENS = 1;
 
 #include "reduce.glsl"
 
 layout(binding = 1) readonly buffer Input { float x[]; };
-layout(binding = 1) readonly buffer InputVec4 { vec4 x4[]; };
 layout(binding = 2) buffer Output { float y[]; };
 
 layout(push_constant) uniform Push {
-  uint token_begin;
+  uint tile_begin;  // first token tile of this dispatch
   uint n;           // tokens
   uint rows;        // rows of W in this buffer
   uint cols;        // k
@@ -33,41 +35,50 @@ layout(push_constant) uniform Push {
 } p;
 
 void main() {
-  const uint t = p.token_begin + gl_WorkGroupID.y;
+  const uint t0 = (p.tile_begin + gl_WorkGroupID.y) * TOKENS;
   const uint row0 = gl_WorkGroupID.x * ROWS;
-  if (t >= p.n || row0 >= p.rows) return;  // uniform across the workgroup
+  if (t0 >= p.n || row0 >= p.rows) return;  // uniform across the workgroup
   const uint lane = gl_LocalInvocationID.x;
-  const uint x_base = p.x_offset + t * p.x_stride;
 
-  float acc[ROWS];
-  for (uint r = 0; r < ROWS; ++r) acc[r] = 0.0;
+  float acc[ROWS * TOKENS];
+  for (uint i = 0; i < ROWS * TOKENS; ++i) acc[i] = 0.0;
 
-  const bool vectorized = (p.cols % 4 == 0) && (x_base % 4 == 0);
-  if (vectorized) {
-    const uint quads = p.cols / 4;
-    for (uint q = lane; q < quads; q += LOCAL_SIZE) {
-      const vec4 xv = x4[x_base / 4 + q];
+  const bool chunked =
+      p.cols % CHUNK == 0 && p.x_offset % CHUNK == 0 && p.x_stride % CHUNK == 0;
+  if (chunked) {
+    const uint chunks = p.cols / CHUNK;
+    for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
+      vec4 w[ROWS][QUADS];
       for (uint r = 0; r < ROWS; ++r) {
-        const uint row = min(row0 + r, p.rows - 1);
-        acc[r] += dot(load_weight4(row * quads + q), xv);
+        load_weight_chunk(min(row0 + r, p.rows - 1) * chunks + c, w[r]);
+      }
+      for (uint i = 0; i < TOKENS; ++i) {
+        const uint t = min(t0 + i, p.n - 1);
+        vec4 xv[QUADS];
+        load_x_chunk((p.x_offset + t * p.x_stride) / CHUNK + c, xv);
+        for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += dot_chunk(w[r], xv);
       }
     }
   } else {
     for (uint k = lane; k < p.cols; k += LOCAL_SIZE) {
-      const float xv = x[x_base + k];
-      for (uint r = 0; r < ROWS; ++r) {
-        const uint row = min(row0 + r, p.rows - 1);
-        acc[r] += load_weight(row * p.cols + k) * xv;
+      float w[ROWS];
+      for (uint r = 0; r < ROWS; ++r) w[r] = load_weight(min(row0 + r, p.rows - 1) * p.cols + k);
+      for (uint i = 0; i < TOKENS; ++i) {
+        const float xv = x[p.x_offset + min(t0 + i, p.n - 1) * p.x_stride + k];
+        for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += w[r] * xv;
       }
     }
   }
 
   for (uint r = 0; r < ROWS; ++r) {
-    const float total = workgroup_sum(acc[r]);
-    const uint row = row0 + r;
-    if (lane == 0 && row < p.rows) {
-      const uint index = p.y_offset + t * p.y_stride + row;
-      y[index] = p.accumulate != 0 ? y[index] + total : total;
+    for (uint i = 0; i < TOKENS; ++i) {
+      const float total = workgroup_sum(acc[r * TOKENS + i]);
+      const uint row = row0 + r;
+      const uint t = t0 + i;
+      if (lane == 0 && row < p.rows && t < p.n) {
+        const uint index = p.y_offset + t * p.y_stride + row;
+        y[index] = p.accumulate != 0 ? y[index] + total : total;
+      }
     }
   }
 }

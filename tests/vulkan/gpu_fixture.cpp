@@ -3,7 +3,23 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "compile.h"
+
 namespace sy::test {
+
+std::unique_ptr<Bundle> compile_bundle(const TempDir& dir, const TinyMixtral& spec) {
+  write_tiny_mixtral(dir / "checkpoint", spec);
+  compiler::CompileOptions options;
+  options.checkpoint_dir = dir / "checkpoint";
+  options.output = dir / "model.syb";
+  options.weight_dtype = spec.dtype == "F16" ? DType::f16 : DType::f32;
+  options.warn = [](const std::string&) {};
+  compiler::compile_checkpoint(options);
+  std::unique_ptr<Bundle> bundle;
+  const Status status = Bundle::open(options.output.string(), BundleOptions{}, &bundle);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  return bundle;
+}
 
 void enable_vulkan_validation() { setenv("SWITCHYARD_VALIDATION", "1", 1); }
 

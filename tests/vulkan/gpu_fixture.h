@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "model/bundle.h"
+#include "support/checkpoint_writer.h"
+#include "support/temp_dir.h"
 #include "vulkan/command.h"
 #include "vulkan/instance.h"
 #include "vulkan/ops.h"
@@ -72,6 +75,10 @@ float round_to_half(float value);
 // the first failing index is reported with both values.
 void check_close(const std::vector<float>& actual, const std::vector<double>& expected,
                  double abs_tol, double rel_tol, const char* what);
+
+// Writes `spec` as a checkpoint under `dir`, compiles it with the real
+// compiler and opens the bundle.
+std::unique_ptr<Bundle> compile_bundle(const TempDir& dir, const TinyMixtral& spec);
 
 // Fails when the validation layer reported anything since `before`.
 void check_no_validation_messages(uint64_t before);

@@ -26,20 +26,6 @@ struct ModelCase {
   uint64_t max_buffer_range = 0;
 };
 
-std::unique_ptr<Bundle> compile_bundle(const TempDir& dir, const TinyMixtral& spec) {
-  write_tiny_mixtral(dir / "checkpoint", spec);
-  compiler::CompileOptions options;
-  options.checkpoint_dir = dir / "checkpoint";
-  options.output = dir / "model.syb";
-  options.weight_dtype = spec.dtype == "F16" ? DType::f16 : DType::f32;
-  options.warn = [](const std::string&) {};
-  compiler::compile_checkpoint(options);
-  std::unique_ptr<Bundle> bundle;
-  const Status status = Bundle::open(options.output.string(), BundleOptions{}, &bundle);
-  REQUIRE_MESSAGE(status.ok(), status.message());
-  return bundle;
-}
-
 // Runs a prompt batch and then single decode steps on both backends and
 // compares logits and routing after every call.
 void compare_with_cpu(const ModelCase& c) {

@@ -20,7 +20,7 @@ Status Buffer::create(const Device& device, VkDeviceSize size, MemoryKind kind, 
   info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
   info.size = rounded;
   info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VkBuffer raw_buffer = VK_NULL_HANDLE;
   SY_VK_CHECK(vkCreateBuffer(device.handle(), &info, nullptr, &raw_buffer));

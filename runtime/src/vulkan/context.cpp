@@ -14,8 +14,12 @@
 namespace sy::vulkan {
 namespace {
 
-// Upper bound on tokens per slice; larger batches take several slices.
-constexpr uint32_t kMaxBatchSlice = 256;
+// Upper bound on tokens per slice; larger batches take several slices. Within
+// a slice, the grouped MoE kernels take any number of tokens per expert.
+constexpr uint32_t kMaxBatchSlice = 1024;
+// Upper bound on tokens per attention dispatch, which bounds the scores
+// scratch [tokens, num_heads, n_ctx].
+constexpr uint32_t kMaxScoreTokens = 256;
 
 struct LayerWeights {
   const WeightTensor* attn_norm = nullptr;
@@ -50,10 +54,15 @@ class VulkanContext final : public BackendContext {
                       uint32_t n_logits);
   Status record_attention_block(Recorder& rec, uint32_t layer, uint32_t count, uint32_t pos);
   Status record_ffn_block(Recorder& rec, uint32_t layer, uint32_t count, uint32_t route_offset);
+  Status record_grouped(Recorder& rec, const LayerWeights& w, uint32_t count,
+                        uint32_t route_offset);
   Status record_head(Recorder& rec, uint32_t begin, uint32_t count, uint32_t n, uint32_t n_logits);
   uint32_t kv_dim() const { return config_.num_kv_heads * config_.head_dim; }
   uint32_t q_dim() const { return config_.num_heads * config_.head_dim; }
   uint32_t route_k() const { return std::max<uint32_t>(config_.top_k, 1); }
+  // Batches of more than one token use the prefill kernels, which read each
+  // weight once per tile of tokens.
+  bool tiled(uint32_t count) const { return count > 1 && runtime_->grouped_prefill(); }
 
   // Members are destroyed in reverse order: buffers and pools before the
   // runtime that owns the device.
@@ -78,6 +87,10 @@ class VulkanContext final : public BackendContext {
   Buffer scores_;                // [score_tokens, Nq, n_ctx]
   Buffer router_logits_;         // [slice, E]
   Buffer ffn_hidden_;            // [slice * top_k, max(F, D)]
+  Buffer expert_out_;            // [slice * top_k, H], grouped path
+  Buffer moe_plan_;              // uint32 [9 E + 1], see moe_plan.comp
+  Buffer sorted_pairs_;          // uint32 [slice * top_k]
+  Buffer pair_slot_;             // uint32 [slice * top_k]
   // Sized for the largest forward() so far.
   uint32_t tokens_capacity_ = 0;
   uint32_t logits_capacity_ = 0;
@@ -127,13 +140,17 @@ Status VulkanContext::init() {
   const DeviceCaps& caps = runtime_->caps();
   const uint64_t ffn_width = std::max(config_.expert_intermediate_size, config_.intermediate_size);
   const uint64_t row_floats = std::max<uint64_t>(
-      {config_.hidden_size, q_dim(), config_.num_experts, ffn_width * route_k()});
+      {config_.hidden_size, q_dim(), config_.num_experts, ffn_width * route_k(),
+       uint64_t{config_.hidden_size} * route_k()});
   const uint64_t range = caps.max_storage_buffer_range - 16;
   batch_capacity_ = static_cast<uint32_t>(
-      std::min<uint64_t>({kMaxBatchSlice, n_ctx_, range / (row_floats * sizeof(float))}));
+      std::min<uint64_t>({runtime_->max_batch_slice() != 0 ? runtime_->max_batch_slice()
+                                                          : kMaxBatchSlice,
+                          n_ctx_, range / (row_floats * sizeof(float))}));
   const uint64_t score_row = uint64_t{config_.num_heads} * n_ctx_ * sizeof(float);
   score_tokens_ = static_cast<uint32_t>(
-      std::min<uint64_t>({batch_capacity_, range / score_row, caps.max_workgroup_count[1]}));
+      std::min<uint64_t>({kMaxScoreTokens, batch_capacity_, range / score_row,
+                          caps.max_workgroup_count[1]}));
   if (batch_capacity_ == 0 || score_tokens_ == 0) {
     return make_error(SY_ERROR_UNSUPPORTED,
                       "one token's scratch rows (%llu floats, attention scores %llu bytes) exceed "
@@ -154,6 +171,13 @@ Status VulkanContext::init() {
                                     MemoryKind::kDevice, &router_logits_));
   SY_RETURN_IF_ERROR(Buffer::create(device, slice * route_k() * std::max<uint64_t>(ffn_width, 1) * 4,
                                     MemoryKind::kDevice, &ffn_hidden_));
+  const uint64_t pairs = slice * route_k();
+  SY_RETURN_IF_ERROR(Buffer::create(device, pairs * config_.hidden_size * 4, MemoryKind::kDevice,
+                                    &expert_out_));
+  SY_RETURN_IF_ERROR(Buffer::create(device, moe_plan_elements(std::max(config_.num_experts, 1u)) * 4,
+                                    MemoryKind::kDevice, &moe_plan_));
+  SY_RETURN_IF_ERROR(Buffer::create(device, pairs * 4, MemoryKind::kDevice, &sorted_pairs_));
+  SY_RETURN_IF_ERROR(Buffer::create(device, pairs * 4, MemoryKind::kDevice, &pair_slot_));
   return Status();
 }
 
@@ -251,6 +275,7 @@ Status VulkanContext::record_attention_block(Recorder& rec, uint32_t layer, uint
   args.x = whole(normed_);
   args.x_stride = hidden;
   args.n = count;
+  args.tiled = tiled(count);
   args.y = whole(q_);
   args.y_stride = q_dim();
   SY_RETURN_IF_ERROR(record_matmul(rec, *w.attn_q, args));
@@ -307,6 +332,7 @@ Status VulkanContext::record_attention_block(Recorder& rec, uint32_t layer, uint
   out.y = whole(residual_);
   out.y_stride = hidden;
   out.n = count;
+  out.tiled = tiled(count);
   out.accumulate = true;
   return record_matmul(rec, *w.attn_output, out);
 }
@@ -338,6 +364,7 @@ Status VulkanContext::record_ffn_block(Recorder& rec, uint32_t layer, uint32_t c
     router.y = whole(router_logits_);
     router.y_stride = config_.num_experts;
     router.n = count;
+    router.tiled = tiled(count);
     SY_RETURN_IF_ERROR(record_matmul(rec, *w.router, router));
     // Orders the router logits before top-k reads them.
     rec.barrier();
@@ -356,8 +383,30 @@ Status VulkanContext::record_ffn_block(Recorder& rec, uint32_t layer, uint32_t c
     SY_RETURN_IF_ERROR(record_topk_route(rec, route));
     // Orders the chosen experts and weights before the expert kernels read them.
     rec.barrier();
+    if (tiled(count)) return record_grouped(rec, w, count, route_offset);
   }
+  // TODO: dense FFN layers in a batch still run token by token; a tiled dense
+  // FFN kernel would read their weights once per tile.
   return record_expert_ffn(rec, *w.gate_up, *w.down, ffn);
+}
+
+Status VulkanContext::record_grouped(Recorder& rec, const LayerWeights& w, uint32_t count,
+                                    uint32_t route_offset) {
+  GroupedFfnArgs ffn;
+  ffn.x = whole(normed_);
+  ffn.experts = whole(route_experts_);
+  ffn.weights = whole(route_weights_);
+  ffn.route_offset = route_offset;
+  ffn.plan = whole(moe_plan_);
+  ffn.sorted_pairs = whole(sorted_pairs_);
+  ffn.pair_slot = whole(pair_slot_);
+  ffn.hidden = whole(ffn_hidden_);
+  ffn.expert_out = whole(expert_out_);
+  ffn.residual = whole(residual_);
+  ffn.n = count;
+  ffn.top_k = route_k();
+  ffn.num_experts = config_.num_experts;
+  return record_grouped_ffn(rec, *w.gate_up, *w.down, ffn);
 }
 
 Status VulkanContext::record_head(Recorder& rec, uint32_t begin, uint32_t count, uint32_t n,
@@ -381,6 +430,7 @@ Status VulkanContext::record_head(Recorder& rec, uint32_t begin, uint32_t count,
   head.y_stride = config_.vocab_size;
   head.y_offset = (first - first_kept) * config_.vocab_size;
   head.n = rows;
+  head.tiled = tiled(rows);
   return record_matmul(rec, *lm_head_, head);
 }
 

@@ -176,6 +176,10 @@ Status Device::create(const Instance& instance, const std::string& selector, Dev
   info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue_info;
+  // The _i64 matrix kernels load 32 bytes per lane as u64vec4.
+  VkPhysicalDeviceFeatures enabled{};
+  enabled.shaderInt64 = device.caps_.shader_int64 ? VK_TRUE : VK_FALSE;
+  info.pEnabledFeatures = &enabled;
   SY_VK_CHECK(vkCreateDevice(device.physical_, &info, nullptr, &device.device_));
   vkGetDeviceQueue(device.device_, device.queue_family_, 0, &device.queue_);
 

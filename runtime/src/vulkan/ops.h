@@ -31,6 +31,15 @@ class Recorder {
   // Makes all earlier compute-shader writes visible to later compute-shader
   // reads and writes (and orders earlier reads before later writes).
   void barrier();
+  // Binds and pushes like dispatch(), then dispatches with the workgroup
+  // counts stored at `offset` in `indirect` (a VkDispatchIndirectCommand).
+  Status dispatch_indirect(const Kernel& kernel, std::initializer_list<BufferRange> buffers,
+                           const void* push, uint32_t push_size, VkBuffer indirect,
+                           uint64_t offset);
+  // Like barrier(), and also makes compute-shader writes visible to the
+  // indirect dispatches that read their workgroup counts, and orders earlier
+  // indirect reads before later writes.
+  void indirect_barrier();
   // Makes compute-shader writes visible to host reads after the fence wait.
   void host_read_barrier();
 
@@ -39,6 +48,8 @@ class Recorder {
  private:
   const Runtime& runtime_;
   VkCommandBuffer command_buffer_;
+  Status bind(const Kernel& kernel, std::initializer_list<BufferRange> buffers);
+
   DescriptorArena* arena_;
 };
 
@@ -53,8 +64,9 @@ struct RmsNormPush {
 };
 static_assert(sizeof(RmsNormPush) == 20);
 
+// tile_begin counts tiles of the kernel's spec().tokens tokens.
 struct MatmulPush {
-  uint32_t token_begin, n, rows, cols, x_stride, x_offset, y_stride, y_offset, accumulate;
+  uint32_t tile_begin, n, rows, cols, x_stride, x_offset, y_stride, y_offset, accumulate;
 };
 static_assert(sizeof(MatmulPush) == 36);
 
@@ -84,6 +96,27 @@ struct ExpertPush {
 };
 static_assert(sizeof(ExpertPush) == 36);
 
+struct MoePlanPush {
+  uint32_t n_pairs, num_experts, route_offset, tile_tokens, gate_up_groups_x, down_groups_x,
+      max_groups_y;
+};
+static_assert(sizeof(MoePlanPush) == 28);
+
+struct GroupedGateUpPush {
+  uint32_t expert, local_expert, num_experts, top_k, ffn, hidden;
+};
+static_assert(sizeof(GroupedGateUpPush) == 24);
+
+struct GroupedDownPush {
+  uint32_t expert, local_expert, num_experts, ffn, hidden;
+};
+static_assert(sizeof(GroupedDownPush) == 20);
+
+struct MoeCombinePush {
+  uint32_t token_begin, n, top_k, hidden, route_offset;
+};
+static_assert(sizeof(MoeCombinePush) == 20);
+
 // out[t, :] = table[tokens[token_offset + t], :] for t < n. table: [V, H].
 Status record_embed(Recorder& rec, const WeightTensor& table, BufferRange tokens,
                     uint32_t token_offset, uint32_t n, BufferRange out);
@@ -101,6 +134,7 @@ struct MatmulArgs {
   uint32_t y_offset = 0;
   uint32_t n = 0;
   bool accumulate = false;  // y += W x instead of y = W x
+  bool tiled = false;       // use the prefill kernel, which reads W once per tile of tokens
 };
 // y[t, r] (+)= W[r, :] . x[t, :] for W [rows, cols], one dispatch per weight piece.
 Status record_matmul(Recorder& rec, const WeightTensor& weight, const MatmulArgs& args);
@@ -165,5 +199,29 @@ struct ExpertFfnArgs {
 // Reads only the chosen experts' rows of gate_up [E, 2F, H] and down [E, H, F].
 Status record_expert_ffn(Recorder& rec, const WeightTensor& gate_up, const WeightTensor& down,
                          const ExpertFfnArgs& args);
+
+struct GroupedFfnArgs {
+  BufferRange x;             // normed input [n, hidden]
+  BufferRange experts;       // int32 chosen experts, [n, top_k] at route_offset
+  BufferRange weights;       // f32 routing weights, same layout
+  uint32_t route_offset = 0;
+  BufferRange plan;          // uint32 [9 * num_experts + 1], see moe_plan.comp
+  BufferRange sorted_pairs;  // uint32 [n * top_k]
+  BufferRange pair_slot;     // uint32 [n * top_k]
+  BufferRange hidden;        // scratch [n * top_k, ffn]
+  BufferRange expert_out;    // scratch [n * top_k, hidden]
+  BufferRange residual;      // [n, hidden], receives += the weighted expert outputs
+  uint32_t n = 0;
+  uint32_t top_k = 1;
+  uint32_t num_experts = 0;
+};
+// The MoE FFN for a batch as matrix products: groups the (token, slot) pairs by
+// expert on the device, runs one indirect grouped product per expert for
+// gate/up and for down (experts without tokens get zero workgroups), then adds
+// the weighted outputs to the residual in token order. The host reads nothing.
+Status record_grouped_ffn(Recorder& rec, const WeightTensor& gate_up, const WeightTensor& down,
+                          const GroupedFfnArgs& args);
+// uint32 elements of the plan buffer for `num_experts` experts.
+inline uint64_t moe_plan_elements(uint32_t num_experts) { return 9ull * num_experts + 1; }
 
 }  // namespace sy::vulkan

@@ -28,7 +28,10 @@ Status record_rmsnorm(Recorder& rec, BufferRange x, uint32_t x_offset, BufferRan
 }
 
 Status record_matmul(Recorder& rec, const WeightTensor& weight, const MatmulArgs& args) {
-  const Kernel& kernel = rec.runtime().kernels().matmul[weight.dtype_index()];
+  const Kernels& kernels = rec.runtime().kernels();
+  const Kernel& kernel =
+      args.tiled ? kernels.matmul_tiled[weight.dtype_index()] : kernels.matmul[weight.dtype_index()];
+  const uint32_t tiles = ceil_div(args.n, kernel.spec().tokens);
   const uint32_t cols = static_cast<uint32_t>(weight.shape.back());
   // Pieces hold disjoint rows, so their dispatches write disjoint outputs.
   for (const WeightPiece& piece : weight.pieces) {
@@ -43,7 +46,7 @@ Status record_matmul(Recorder& rec, const WeightTensor& weight, const MatmulArgs
                           args.accumulate ? 1u : 0u};
     SY_RETURN_IF_ERROR(rec.dispatch(kernel, {whole(piece.buffer), args.x, args.y}, &push,
                                     sizeof(push), ceil_div(piece.count, kernel.spec().rows),
-                                    args.n));
+                                    tiles));
   }
   return Status();
 }

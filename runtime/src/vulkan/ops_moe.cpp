@@ -69,3 +69,71 @@ Status record_expert_ffn(Recorder& rec, const WeightTensor& gate_up, const Weigh
 }
 
 }  // namespace sy::vulkan
+
+namespace sy::vulkan {
+
+Status record_grouped_ffn(Recorder& rec, const WeightTensor& gate_up, const WeightTensor& down,
+                          const GroupedFfnArgs& args) {
+  const Kernels& kernels = rec.runtime().kernels();
+  const Kernel& gate_up_kernel = kernels.moe_gate_up_grouped[gate_up.dtype_index()];
+  const Kernel& down_kernel = kernels.moe_down_grouped[down.dtype_index()];
+  const uint32_t ffn = static_cast<uint32_t>(gate_up.shape[1] / 2);
+  const uint32_t hidden = static_cast<uint32_t>(gate_up.shape[2]);
+  const uint32_t n_pairs = args.n * args.top_k;
+  const uint32_t experts = args.num_experts;
+
+  // Orders the previous layer's indirect reads of the plan before it is rewritten.
+  rec.indirect_barrier();
+
+  // Count, prefix-sum and scatter the pairs by expert; write the dispatch sizes.
+  const MoePlanPush plan{n_pairs,
+                         experts,
+                         args.route_offset,
+                         gate_up_kernel.spec().tokens,
+                         ceil_div(ffn, gate_up_kernel.spec().rows),
+                         ceil_div(hidden, down_kernel.spec().rows),
+                         rec.runtime().caps().max_workgroup_count[1]};
+  SY_RETURN_IF_ERROR(rec.dispatch(kernels.moe_plan,
+                                  {args.experts, args.plan, args.sorted_pairs, args.pair_slot},
+                                  &plan, sizeof(plan), 1, 1));
+  // Orders the plan (offsets, lists and dispatch sizes) before the grouped
+  // kernels and the indirect dispatches read it.
+  rec.indirect_barrier();
+
+  // Gate and up: one indirect dispatch per expert, reading only its weights.
+  const uint64_t gate_up_args = args.plan.offset + (3ull * experts + 1) * sizeof(uint32_t);
+  for (const WeightPiece& piece : gate_up.pieces) {
+    for (uint32_t local = 0; local < piece.count; ++local) {
+      const uint32_t expert = piece.first + local;
+      const GroupedGateUpPush push{expert, local, experts, args.top_k, ffn, hidden};
+      SY_RETURN_IF_ERROR(rec.dispatch_indirect(
+          gate_up_kernel,
+          {whole(piece.buffer), args.x, args.sorted_pairs, args.plan, args.hidden}, &push,
+          sizeof(push), args.plan.buffer, gate_up_args + expert * 3ull * sizeof(uint32_t)));
+    }
+  }
+  // Orders the silu(gate) * up rows before the down products read them.
+  rec.barrier();
+
+  // Down, unweighted, into expert_out by slot.
+  const uint64_t down_args = args.plan.offset + (6ull * experts + 1) * sizeof(uint32_t);
+  for (const WeightPiece& piece : down.pieces) {
+    for (uint32_t local = 0; local < piece.count; ++local) {
+      const uint32_t expert = piece.first + local;
+      const GroupedDownPush push{expert, local, experts, ffn, hidden};
+      SY_RETURN_IF_ERROR(rec.dispatch_indirect(
+          down_kernel, {whole(piece.buffer), args.hidden, args.plan, args.expert_out}, &push,
+          sizeof(push), args.plan.buffer, down_args + expert * 3ull * sizeof(uint32_t)));
+    }
+  }
+  // Orders the expert outputs before the combine reads them.
+  rec.barrier();
+
+  // Weighted sum back in token order.
+  const Kernel& combine = kernels.moe_combine;
+  const MoeCombinePush push{0, args.n, args.top_k, hidden, args.route_offset};
+  return rec.dispatch(combine, {args.expert_out, args.pair_slot, args.weights, args.residual},
+                      &push, sizeof(push), ceil_div(hidden, combine.spec().local_size), args.n);
+}
+
+}  // namespace sy::vulkan

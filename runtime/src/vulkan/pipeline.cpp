@@ -62,12 +62,13 @@ Status Kernel::create(const Device& device, const KernelSpec& spec, Kernel* out)
   SY_VK_CHECK(vkCreateShaderModule(vk_device, &module_info, nullptr, &raw_module));
   const ShaderModuleHandle module(vk_device, raw_module);  // only needed until the pipeline exists
 
-  // Constant 0 is the local size, constant 1 the rows per workgroup; shaders
-  // without constant 1 ignore its entry.
-  const uint32_t values[2] = {spec.local_size, spec.rows};
-  const VkSpecializationMapEntry entries[2] = {{0, 0, sizeof(uint32_t)},
-                                               {1, sizeof(uint32_t), sizeof(uint32_t)}};
-  VkSpecializationInfo specialization{2, entries, sizeof(values), values};
+  // Constant 0 is the local size, constant 1 the rows and constant 2 the
+  // tokens per workgroup; shaders without constants 1 or 2 ignore their entries.
+  const uint32_t values[3] = {spec.local_size, spec.rows, spec.tokens};
+  const VkSpecializationMapEntry entries[3] = {{0, 0, sizeof(uint32_t)},
+                                               {1, sizeof(uint32_t), sizeof(uint32_t)},
+                                               {2, 2 * sizeof(uint32_t), sizeof(uint32_t)}};
+  VkSpecializationInfo specialization{3, entries, sizeof(values), values};
   VkComputePipelineCreateInfo pipeline_info{};
   pipeline_info.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO;
   pipeline_info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;

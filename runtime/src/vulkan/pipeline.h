@@ -23,6 +23,7 @@ struct KernelSpec {
   uint32_t push_size = 0;     // bytes, sizeof the mirrored push struct
   uint32_t local_size = 64;   // specialization constant 0 (local_size_x)
   uint32_t rows = 1;          // specialization constant 1 where the shader has one
+  uint32_t tokens = 1;        // specialization constant 2 where the shader has one
 };
 
 class Kernel {

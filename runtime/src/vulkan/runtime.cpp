@@ -9,9 +9,14 @@
 namespace sy::vulkan {
 namespace {
 
-// Rows of the weight matrix per workgroup in the matrix kernels: each lane
-// reuses one load of x for this many rows.
-constexpr uint32_t kRowsPerWorkgroup = 4;
+// Rows of the weight matrix per workgroup in the decode matrix kernels: each
+// lane reuses one load of x for this many rows. The gate/up kernels load two
+// rows (gate and up) per value of f, so they take half as many.
+constexpr uint32_t kRowsPerWorkgroup = 8;
+// Rows and tokens per workgroup in the prefill kernels: each lane reuses one
+// load of a weight chunk for kTileTokens tokens.
+constexpr uint32_t kTileRows = 4;
+constexpr uint32_t kTileTokens = 8;
 // Local size of the kernels without reductions and of the shared-memory
 // fallback, which needs a power of two.
 constexpr uint32_t kDefaultLocalSize = 64;
@@ -34,12 +39,15 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
                       static_cast<unsigned long long>(runtime->max_buffer_range_));
   }
   SY_RETURN_IF_ERROR(
-      runtime->create_kernels(caps.subgroup_arithmetic && !options.disable_subgroup_ops));
+      runtime->create_kernels(caps.subgroup_arithmetic && !options.disable_subgroup_ops,
+                              caps.shader_int64 && !options.disable_int64));
+  runtime->grouped_prefill_ = options.grouped_prefill;
+  runtime->max_batch_slice_ = options.max_batch_slice;
   *out = std::move(runtime);
   return Status();
 }
 
-Status Runtime::create_kernels(bool use_subgroups) {
+Status Runtime::create_kernels(bool use_subgroups, bool use_int64) {
   const DeviceCaps& caps = device_.caps();
   // With subgroups, one subgroup per workgroup: reductions then need no
   // shared memory, and lavapipe runs a workgroup's subgroups one after another.
@@ -47,7 +55,10 @@ Status Runtime::create_kernels(bool use_subgroups) {
       use_subgroups ? std::clamp<uint32_t>(caps.subgroup_size, 1, caps.max_workgroup_size[0])
                     : std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
   const uint32_t plain_size = std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
-  const std::string variant = use_subgroups ? "" : "_shmem";
+  // The matrix kernels also come with 32-byte loads (_i64); the other
+  // reducing kernels only with and without subgroup arithmetic.
+  const std::string reduce_variant = use_subgroups ? "" : "_shmem";
+  const std::string variant = !use_subgroups ? "_shmem" : use_int64 ? "_i64" : "";
   const char* dtypes[2] = {"_f32", "_f16"};
 
   for (int d = 0; d < 2; ++d) {
@@ -60,17 +71,31 @@ Status Runtime::create_kernels(bool use_subgroups) {
                                       &kernels_.matmul[d]));
     SY_RETURN_IF_ERROR(Kernel::create(device_,
                                       {"expert_gate_up" + variant + dtypes[d], 4,
-                                       sizeof(ExpertPush), reduce_size, kRowsPerWorkgroup},
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
+                                       reduce_size, kTileRows, kTileTokens},
+                                      &kernels_.matmul_tiled[d]));
+                                       sizeof(ExpertPush), reduce_size, kRowsPerWorkgroup / 2},
                                       &kernels_.expert_gate_up[d]));
     SY_RETURN_IF_ERROR(Kernel::create(device_,
                                       {"expert_down" + variant + dtypes[d], 5, sizeof(ExpertPush),
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"moe_gate_up_grouped" + variant + dtypes[d], 5,
+                                       sizeof(GroupedGateUpPush), reduce_size, kTileRows / 2,
+                                       kTileTokens},
+                                      &kernels_.moe_gate_up_grouped[d]));
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"moe_down_grouped" + variant + dtypes[d], 4,
+                                       sizeof(GroupedDownPush), reduce_size, kTileRows,
+                                       kTileTokens},
+                                      &kernels_.moe_down_grouped[d]));
                                        reduce_size, kRowsPerWorkgroup},
                                       &kernels_.expert_down[d]));
   }
   SY_RETURN_IF_ERROR(Kernel::create(
-      device_, {"rmsnorm" + variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
+      device_, {"rmsnorm" + reduce_variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
   SY_RETURN_IF_ERROR(Kernel::create(
-      device_, {"attention" + variant, 5, sizeof(AttentionPush), reduce_size, 1},
+      device_, {"attention" + reduce_variant, 5, sizeof(AttentionPush), reduce_size, 1},
       &kernels_.attention));
   SY_RETURN_IF_ERROR(
       Kernel::create(device_, {"rope", 1, sizeof(RopePush), plain_size, 1}, &kernels_.rope));
@@ -78,6 +103,10 @@ Status Runtime::create_kernels(bool use_subgroups) {
                                     &kernels_.topk_route));
   return Status();
 }
+  SY_RETURN_IF_ERROR(Kernel::create(device_, {"moe_plan", 4, sizeof(MoePlanPush), plain_size, 1},
+                                    &kernels_.moe_plan));
+  SY_RETURN_IF_ERROR(Kernel::create(
+      device_, {"moe_combine", 4, sizeof(MoeCombinePush), plain_size, 1}, &kernels_.moe_combine));
 
 Status Runtime::upload(const Buffer& buffer, const void* data, uint64_t size) {
   if (buffer.mapped() != nullptr) {

@@ -29,7 +29,15 @@ struct RuntimeOptions {
 // The kernels, chosen once per device. Index [0] reads f32 weights, [1] f16.
 struct Kernels {
   Kernel embed[2];
-  Kernel matmul[2];
+  Kernel matmul[2];        // one token per workgroup (decode)
+  Kernel matmul_tiled[2];  // a tile of tokens per workgroup (prefill)
+  // Test-only: uses the 16-byte-load kernels even where shaderInt64 exists.
+  bool disable_int64 = false;
+  // false runs every batch token by token through the decode kernels; tests
+  // compare the grouped prefill path with it.
+  bool grouped_prefill = true;
+  // Test-only: tokens per slice of a forward() in place of the default (1024). 0 = default.
+  uint32_t max_batch_slice = 0;
   Kernel expert_gate_up[2];
   Kernel expert_down[2];
   Kernel rmsnorm;
@@ -38,6 +46,10 @@ struct Kernels {
   Kernel topk_route;
 };
 
+  Kernel moe_gate_up_grouped[2];
+  Kernel moe_down_grouped[2];
+  Kernel moe_plan;
+  Kernel moe_combine;
 class Runtime {
  public:
   // Creates the instance (with validation when SWITCHYARD_VALIDATION=1), the
@@ -56,10 +68,12 @@ class Runtime {
   // Copies `size` bytes into `buffer` at offset 0, directly when it is mapped
   // and through a staging buffer otherwise. Thread-safe.
   Status upload(const Buffer& buffer, const void* data, uint64_t size);
+  bool grouped_prefill() const { return grouped_prefill_; }
+  uint32_t max_batch_slice() const { return max_batch_slice_; }
 
  private:
   Runtime() = default;
-  Status create_kernels(bool use_subgroups);
+  Status create_kernels(bool use_subgroups, bool use_int64);
 
   // Teardown order: ~Runtime() releases these explicitly, in the order that
   // Vulkan requires; see runtime.cpp.
@@ -73,3 +87,5 @@ class Runtime {
 };
 
 }  // namespace sy::vulkan
+  bool grouped_prefill_ = true;
+  uint32_t max_batch_slice_ = 0;

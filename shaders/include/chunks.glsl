@@ -1,0 +1,82 @@
+// Wide loads for the matrix kernels. Each lane reads one "chunk" of a weight
+// row per load instruction: 32 bytes (u64vec4) with WIDE_INT64, 16 bytes
+// (uvec4) otherwise, which is CHUNK elements (16 or 8 for f16 weights, 8 or 4
+// for f32). On lavapipe the cost of a matrix-vector product follows the number
+// of load instructions per lane, so wider loads are faster; the 16-byte
+// variant is for devices without shaderInt64.
+//
+// The including shader defines WEIGHT_BINDING (the weight matrix) and
+// X_BINDING (f32 activations read in chunks of CHUNK floats) first.
+#ifndef SY_CHUNKS_GLSL
+#define SY_CHUNKS_GLSL
+
+#include "weights.glsl"
+
+#ifdef WIDE_INT64
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#define WIDE u64vec4
+#define WIDE_WORDS 8
+#else
+#define WIDE uvec4
+#define WIDE_WORDS 4
+#endif
+
+#ifdef WEIGHT_F16
+#define CHUNK (2 * WIDE_WORDS)
+#else
+#define CHUNK WIDE_WORDS
+#endif
+#define QUADS (CHUNK / 4)              // vec4s per chunk
+#define X_LOADS (CHUNK / WIDE_WORDS)  // wide loads per chunk of f32 activations
+
+layout(binding = WEIGHT_BINDING) readonly buffer WeightChunks { WIDE weight_chunks[]; };
+layout(binding = X_BINDING) readonly buffer InputChunks { WIDE x_chunks[]; };
+
+#ifdef WIDE_INT64
+vec4 wide_low_floats(WIDE v) {
+  return vec4(uintBitsToFloat(unpack32(v.x)), uintBitsToFloat(unpack32(v.y)));
+}
+vec4 wide_high_floats(WIDE v) {
+  return vec4(uintBitsToFloat(unpack32(v.z)), uintBitsToFloat(unpack32(v.w)));
+}
+#endif
+
+// Weight elements CHUNK*c .. CHUNK*c + CHUNK-1, counted from the buffer start.
+void load_weight_chunk(uint c, out vec4 w[QUADS]) {
+  const WIDE v = weight_chunks[c];
+#if defined(WEIGHT_F16) && defined(WIDE_INT64)
+  for (uint i = 0; i < 4; ++i) {
+    const uvec2 u = unpack32(v[i]);
+    w[i] = vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y));
+  }
+#elif defined(WEIGHT_F16)
+  w[0] = vec4(unpackHalf2x16(v.x), unpackHalf2x16(v.y));
+  w[1] = vec4(unpackHalf2x16(v.z), unpackHalf2x16(v.w));
+#elif defined(WIDE_INT64)
+  w[0] = wide_low_floats(v);
+  w[1] = wide_high_floats(v);
+#else
+  w[0] = uintBitsToFloat(v);
+#endif
+}
+
+// Activations CHUNK*c .. CHUNK*c + CHUNK-1 of the X_BINDING buffer.
+void load_x_chunk(uint c, out vec4 x[QUADS]) {
+  for (uint j = 0; j < X_LOADS; ++j) {
+    const WIDE v = x_chunks[c * X_LOADS + j];
+#ifdef WIDE_INT64
+    x[2 * j] = wide_low_floats(v);
+    x[2 * j + 1] = wide_high_floats(v);
+#else
+    x[j] = uintBitsToFloat(v);
+#endif
+  }
+}
+
+float dot_chunk(vec4 w[QUADS], vec4 x[QUADS]) {
+  float sum = 0.0;
+  for (uint i = 0; i < QUADS; ++i) sum += dot(w[i], x[i]);
+  return sum;
+}
+
+#endif  // SY_CHUNKS_GLSL
