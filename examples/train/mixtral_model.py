@@ -1,10 +1,10 @@
 """A float32 torch model with the semantics of Hugging Face MixtralForCausalLM.
 
 Parameter names match the Mixtral checkpoint names, so state_dict() keys are the
-safetensors tensor names. The math follows transformers' modeling_mixtral.py:
-RMSNorm in float32, rotary embeddings in the "rotate_half" layout, grouped-query
-causal attention scaled by 1/sqrt(head_dim), and a sparse MoE block whose router
-takes a softmax over all experts, keeps the top k and renormalizes their weights.
+safetensors tensor names. The math follows transformers' modeling_mixtral.py. RMSNorm
+runs in float32 and rotary embeddings use the "rotate_half" layout. Grouped-query causal
+attention is scaled by 1/sqrt(head_dim). In the sparse MoE block the router takes a
+softmax over all experts, keeps the top k and renormalizes their weights to sum to 1.
 """
 
 import math
@@ -206,7 +206,7 @@ class MixtralForCausalLM(nn.Module):
 def load_balancing_loss(routing, num_experts, top_k):
     """Switch-Transformer auxiliary loss as computed by HF load_balancing_loss_func.
 
-    Router logits of all layers are concatenated; the loss is num_experts times the sum
+    Router logits of all layers are concatenated. The loss is num_experts times the sum
     over experts of (share of top-k slots routed to the expert) * (mean router probability).
     """
     logits = torch.cat([router_logits for router_logits, _, _ in routing], dim=0)
@@ -216,3 +216,13 @@ def load_balancing_loss(routing, num_experts, top_k):
     tokens_per_expert = expert_mask.mean(dim=0)
     router_prob_per_expert = probs.mean(dim=0)
     return (tokens_per_expert * router_prob_per_expert.unsqueeze(0)).sum() * num_experts
+
+
+def per_layer_load_balancing_loss(routing, num_experts, top_k):
+    """Mean over layers of load_balancing_loss applied to each layer on its own.
+
+    HF's version concatenates all layers, so it only balances expert use summed over
+    layers, and one layer can leave an expert unused while another layer makes up for it.
+    """
+    losses = [load_balancing_loss([layer], num_experts, top_k) for layer in routing]
+    return torch.stack(losses).mean()

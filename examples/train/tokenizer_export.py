@@ -16,8 +16,8 @@ SPIECE_UNDERLINE = "▁"
 SPECIAL_PIECES = ("<unk>", "<s>", "</s>")
 
 
-def train_sentencepiece(train_text, vocab_size, model_path):
-    """Train a BPE model on train_text (one sentence per line) and write it to model_path.
+def train_sentencepiece(train_text, vocab_size):
+    """Train a BPE model on train_text (one sentence per line) and return the processor.
 
     One trainer thread and no sentence sampling make the result depend only on the text.
     Lines are the training sentences, so "\\n" never becomes a piece and is encoded as
@@ -50,9 +50,7 @@ def train_sentencepiece(train_text, vocab_size, model_path):
         num_threads=1,
         minloglevel=2,
     )
-    with open(model_path, "wb") as out:
-        out.write(model_bytes.getvalue())
-    return spm.SentencePieceProcessor(model_file=model_path)
+    return spm.SentencePieceProcessor(model_proto=model_bytes.getvalue())
 
 
 def check_piece_layout(sp):
@@ -182,8 +180,8 @@ def build_tokenizer_config(model_max_length):
 def bpe_encode_with_merges(text, vocab, merges):
     """Encode text with the exported vocab and merges, as the tokenizers BPE model would.
 
-    Used only as a cross-check that tokenizer.json reproduces SentencePiece's ids. Text
-    is normalized like the exported normalizer (prepend "▁", spaces to "▁"); characters
+    Used only to check that tokenizer.json reproduces SentencePiece's ids. Text is
+    normalized like the exported normalizer (prepend "▁", spaces to "▁"). Characters
     missing from the vocab fall back to their UTF-8 byte pieces.
     """
     rank = {merge: index for index, merge in enumerate(merges)}
@@ -205,10 +203,20 @@ def bpe_encode_with_merges(text, vocab, merges):
     return ids
 
 
-def write_tokenizer_files(sp, model_path, out_dir, model_max_length):
+def verify_tokenizer_json(sp, texts):
+    """Raise ValueError if the exported vocab and merges encode any of texts unlike SentencePiece."""
+    model = build_tokenizer_json(sp)["model"]
+    for text in texts:
+        expected = sp.encode(text)
+        actual = bpe_encode_with_merges(text, model["vocab"], model["merges"])
+        if actual != expected:
+            raise ValueError(f"tokenizer.json merges encode {text[:40]!r} as {actual[:20]}, SentencePiece as {expected[:20]}")
+
+
+def write_tokenizer_files(sp, out_dir, model_max_length):
     """Write tokenizer.model, tokenizer.json and tokenizer_config.json into out_dir."""
-    with open(model_path, "rb") as source, open(os.path.join(out_dir, "tokenizer.model"), "wb") as out:
-        out.write(source.read())
+    with open(os.path.join(out_dir, "tokenizer.model"), "wb") as out:
+        out.write(sp.serialized_model_proto())
     _write_json(os.path.join(out_dir, "tokenizer.json"), build_tokenizer_json(sp))
     _write_json(os.path.join(out_dir, "tokenizer_config.json"), build_tokenizer_config(model_max_length))
 

@@ -25,10 +25,20 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mixtral_model import MixtralForCausalLM, MixtralShape, load_balancing_loss  # noqa: E402
-from reference_outputs import evaluate_heldout, write_references  # noqa: E402
+from mixtral_model import (  # noqa: E402
+    MixtralForCausalLM,
+    MixtralShape,
+    load_balancing_loss,
+    per_layer_load_balancing_loss,
+)
+from reference_outputs import PROMPTS, evaluate_heldout, write_references  # noqa: E402
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
-from tokenizer_export import check_piece_layout, train_sentencepiece, write_tokenizer_files  # noqa: E402
+from tokenizer_export import (  # noqa: E402
+    check_piece_layout,
+    train_sentencepiece,
+    verify_tokenizer_json,
+    write_tokenizer_files,
+)
 
 BOS_ID = 1
 EOS_ID = 2
@@ -52,16 +62,25 @@ def parse_args(argv=None):
         help="stop training after this many minutes even if --steps is not reached; "
         "the result then depends on machine speed",
     )
+
     parser.add_argument("--out-dir", default=os.path.join(here, "..", "models"), help="folder that receives MODEL_NAME/")
     parser.add_argument("--data", default=os.path.join(here, "..", "data", "tinyshakespeare.txt"), help="training text")
     parser.add_argument("--seed", type=int, default=1234, help="seed for initialization, batches and sampling")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+
     parser.add_argument("--batch-size", type=int, default=32, help="sequences per step")
     parser.add_argument("--seq-len", type=int, default=128, help="tokens per training sequence, including BOS")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak AdamW learning rate")
     parser.add_argument("--warmup-steps", type=int, default=40, help="linear warmup steps")
     parser.add_argument("--weight-decay", type=float, default=0.1, help="AdamW weight decay on 2-D weights")
-    parser.add_argument("--aux-loss-coef", type=float, default=0.02, help="router_aux_loss_coef")
+    parser.add_argument("--aux-loss-coef", type=float, default=0.05, help="router_aux_loss_coef")
+    parser.add_argument(
+        "--aux-loss-scope",
+        choices=("per-layer", "global"),
+        default="per-layer",
+        help="per-layer: average of the load-balancing loss of each layer; "
+        "global: HF load_balancing_loss_func over all layers' router logits concatenated",
+    )
     parser.add_argument("--vocab-size", type=int, default=1024, help="SentencePiece vocabulary size")
     return parser.parse_args(argv)
 
@@ -112,6 +131,7 @@ def train(model, train_ids, args):
     """Run the training loop and return a summary dict (steps done, seconds, last losses)."""
     generator = torch.Generator().manual_seed(args.seed)
     optimizer = make_optimizer(model, args)
+    balance_loss = per_layer_load_balancing_loss if args.aux_loss_scope == "per-layer" else load_balancing_loss
     model.train()
     started = time.monotonic()
     history = []
@@ -126,7 +146,7 @@ def train(model, train_ids, args):
         inputs, targets = sample_batch(train_ids, args, generator)
         logits, routing = model(inputs)
         lm_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-        aux_loss = load_balancing_loss(routing, args.num_experts, args.top_k)
+        aux_loss = balance_loss(routing, args.num_experts, args.top_k)
         loss = lm_loss + args.aux_loss_coef * aux_loss
 
         optimizer.zero_grad(set_to_none=True)
@@ -227,11 +247,11 @@ def main(argv=None):
     os.makedirs(os.path.join(folder, "reference"), exist_ok=True)
 
     train_text, heldout_text = split_text(args.data)
-    tokenizer_path = os.path.join(folder, "tokenizer.model")
-    sp = train_sentencepiece(train_text, args.vocab_size, tokenizer_path)
+    sp = train_sentencepiece(train_text, args.vocab_size)
     check_piece_layout(sp)
     shape = model_shape(args)
-    write_tokenizer_files(sp, tokenizer_path, folder, shape.max_position_embeddings)
+    write_tokenizer_files(sp, folder, shape.max_position_embeddings)
+    verify_tokenizer_json(sp, PROMPTS + [heldout_text[:4000]])
 
     train_ids = torch.tensor(sp.encode(train_text), dtype=torch.long)
     print(f"train: {len(train_text.encode())} bytes, {len(train_ids)} tokens", flush=True)

@@ -67,6 +67,14 @@ typedef struct sy_model_options {
    * index or a substring of a Vulkan device name selects that device. */
   const char* device;
   int verify_checksums; /* 1 (default) checks every tensor's XXH64 on load */
+  /* Limits the Vulkan backend plans with. NULL or "" (default) reads the
+   * SWITCHYARD_DEVICE_PROFILE environment variable, and uses the device's own
+   * limits when it is unset; "native" uses the device's own limits; "mobile"
+   * plans as on a typical phone GPU: storage buffers of at most 128 MiB, 16 KiB
+   * of shared memory and 128 invocations per workgroup, no subgroup
+   * operations, no fp16 arithmetic, no 8-bit storage. The CPU backend ignores
+   * it; on Vulkan any other value fails with SY_ERROR_INVALID_ARGUMENT. */
+  const char* device_profile;
 } sy_model_options;
 
 SY_API void sy_model_options_init(sy_model_options* options);

@@ -54,13 +54,15 @@ class Model {
   }
   ~Model() { sy_model_free(model_); }
 
-  // Loads a bundle; `device` is "" (automatic), "cpu", an index or a name substring.
+  // Loads a bundle; `device` is "" (automatic), "cpu", an index or a name
+  // substring; `device_profile` is as sy_model_options.device_profile.
   static Result<Model> load(const std::string& path, const std::string& device = "",
-                            bool verify_checksums = true) {
+                            bool verify_checksums = true, const std::string& device_profile = "") {
     sy_model_options options;
     sy_model_options_init(&options);
     options.device = device.c_str();
     options.verify_checksums = verify_checksums ? 1 : 0;
+    options.device_profile = device_profile.c_str();
     sy_model* model = nullptr;
     sy_status code = sy_model_load(path.c_str(), &options, &model);
     if (code != SY_OK) return Status::from(code);

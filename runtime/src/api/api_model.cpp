@@ -11,10 +11,10 @@ bool is_auto(const std::string& device) { return device.empty(); }
 // Chooses the backend: "cpu" forces the CPU; otherwise Vulkan, falling back to
 // the CPU only when the choice was automatic and no usable Vulkan device exists.
 Status create_backend(const Bundle& bundle, const std::string& device,
-                      std::unique_ptr<Backend>* out) {
+                      const std::string& device_profile, std::unique_ptr<Backend>* out) {
   if (device == "cpu") return create_cpu_backend(bundle, out);
 
-  Status vulkan = create_vulkan_backend(bundle, device, out);
+  Status vulkan = create_vulkan_backend(bundle, device, device_profile, out);
   if (vulkan.ok()) return vulkan;
   bool no_device = vulkan.code() == SY_ERROR_UNSUPPORTED || vulkan.code() == SY_ERROR_DEVICE;
   if (!is_auto(device) || !no_device) return vulkan;
@@ -33,7 +33,8 @@ Status load_model(const char* path, const sy_model_options& options, sy_model* m
   SY_RETURN_IF_ERROR(Tokenizer::create(tokenizer_spec_from_bundle(*bundle.model().tokenizer()),
                                        bundle.path(), &model->tokenizer));
   std::string device = options.device != nullptr ? options.device : "";
-  SY_RETURN_IF_ERROR(create_backend(bundle, device, &model->backend));
+  std::string device_profile = options.device_profile != nullptr ? options.device_profile : "";
+  SY_RETURN_IF_ERROR(create_backend(bundle, device, device_profile, &model->backend));
   model->device_name = model->backend->device_name();
   SY_LOG_INFO("loaded %s on %s", path, model->device_name.c_str());
   return Status();
@@ -56,6 +57,7 @@ void sy_model_options_init(sy_model_options* options) {
   options->struct_size = sizeof(sy_model_options);
   options->device = nullptr;
   options->verify_checksums = 1;
+  options->device_profile = nullptr;
 }
 
 sy_status sy_model_load(const char* path, const sy_model_options* options, sy_model** out) {

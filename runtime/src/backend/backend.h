@@ -47,7 +47,14 @@ Status create_cpu_backend(const Bundle& bundle, std::unique_ptr<Backend>* out);
 
 // Vulkan compute backend. `device` is empty for automatic choice (discrete,
 // then integrated, then CPU devices), a device index, or a name substring.
+// `device_profile` is "native", "mobile" (plan for a typical phone GPU's
+// limits), or empty to read SWITCHYARD_DEVICE_PROFILE.
 Status create_vulkan_backend(const Bundle& bundle, const std::string& device,
-                             std::unique_ptr<Backend>* out);
+                             const std::string& device_profile, std::unique_ptr<Backend>* out);
+// The same, with the profile from SWITCHYARD_DEVICE_PROFILE.
+inline Status create_vulkan_backend(const Bundle& bundle, const std::string& device,
+                                    std::unique_ptr<Backend>* out) {
+  return create_vulkan_backend(bundle, device, "", out);
+}
 
 }  // namespace sy

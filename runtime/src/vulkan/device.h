@@ -51,6 +51,9 @@ class Device {
   VkQueue queue() const { return queue_; }
   uint32_t queue_family() const { return queue_family_; }
   const DeviceCaps& caps() const { return caps_; }
+  // Replaces the caps that kernels and buffers plan with. Only the device
+  // profile and the driver quirks (device_profile.h) call it, to lower limits.
+  void set_caps(const DeviceCaps& caps) { caps_ = caps; }
 
   // Returns a memory type index with all `required` property flags, preferring
   // one that also has `preferred`; UINT32_MAX when none matches.

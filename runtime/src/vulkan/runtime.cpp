@@ -27,6 +27,8 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
   std::shared_ptr<Runtime> runtime(new Runtime());
   SY_RETURN_IF_ERROR(Instance::create(validation_requested(), &runtime->instance_));
   SY_RETURN_IF_ERROR(Device::create(runtime->instance_, options.device, &runtime->device_));
+  SY_RETURN_IF_ERROR(
+      restrict_device_caps(options.device_profile, options.fake_identity, &runtime->device_));
   SY_RETURN_IF_ERROR(CommandStream::create(runtime->device_, &runtime->upload_stream_));
 
   const DeviceCaps& caps = runtime->device_.caps();

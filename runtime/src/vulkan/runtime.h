@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
 #include "vulkan/command.h"
 #include "vulkan/device.h"
+#include "vulkan/device_profile.h"
 #include "vulkan/instance.h"
 #include "vulkan/pipeline.h"
 #include "vulkan/weights.h"
@@ -19,6 +21,10 @@ namespace sy::vulkan {
 
 struct RuntimeOptions {
   std::string device;  // as for create_vulkan_backend
+  // "native", "mobile", or empty for SWITCHYARD_DEVICE_PROFILE (device_profile.h).
+  std::string device_profile;
+  // Test-only: the identity that the driver quirk table is searched for.
+  std::optional<DeviceIdentity> fake_identity;
   // Test-only: caps the bytes per weight buffer below the device's
   // maxStorageBufferRange so that tensors get split on any device. 0 = no cap.
   uint64_t max_buffer_range = 0;

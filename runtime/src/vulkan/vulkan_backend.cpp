@@ -67,9 +67,10 @@ Status create_backend(const Bundle& bundle, const RuntimeOptions& options,
 namespace sy {
 
 Status create_vulkan_backend(const Bundle& bundle, const std::string& device,
-                             std::unique_ptr<Backend>* out) {
+                             const std::string& device_profile, std::unique_ptr<Backend>* out) {
   vulkan::RuntimeOptions options;
   options.device = device;
+  options.device_profile = device_profile;
   return vulkan::create_backend(bundle, options, out);
 }
 
