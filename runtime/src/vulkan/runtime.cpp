@@ -40,11 +40,11 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
     return make_error(SY_ERROR_INVALID_ARGUMENT, "max buffer range %llu is too small",
                       static_cast<unsigned long long>(runtime->max_buffer_range_));
   }
+  runtime->grouped_prefill_ = options.grouped_prefill;
+  runtime->max_batch_slice_ = options.max_batch_slice;
   SY_RETURN_IF_ERROR(
       runtime->create_kernels(caps.subgroup_arithmetic && !options.disable_subgroup_ops,
                               caps.shader_int64 && !options.disable_int64));
-  runtime->grouped_prefill_ = options.grouped_prefill;
-  runtime->max_batch_slice_ = options.max_batch_slice;
   *out = std::move(runtime);
   return Status();
 }
@@ -72,15 +72,13 @@ Status Runtime::create_kernels(bool use_subgroups, bool use_int64) {
                                        reduce_size, kRowsPerWorkgroup},
                                       &kernels_.matmul[d]));
     SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"expert_gate_up" + variant + dtypes[d], 4,
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
                                       {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
                                        reduce_size, kTileRows, kTileTokens},
                                       &kernels_.matmul_tiled[d]));
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"expert_gate_up" + variant + dtypes[d], 4,
                                        sizeof(ExpertPush), reduce_size, kRowsPerWorkgroup / 2},
                                       &kernels_.expert_gate_up[d]));
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"expert_down" + variant + dtypes[d], 5, sizeof(ExpertPush),
     SY_RETURN_IF_ERROR(Kernel::create(device_,
                                       {"moe_gate_up_grouped" + variant + dtypes[d], 5,
                                        sizeof(GroupedGateUpPush), reduce_size, kTileRows / 2,
@@ -91,6 +89,8 @@ Status Runtime::create_kernels(bool use_subgroups, bool use_int64) {
                                        sizeof(GroupedDownPush), reduce_size, kTileRows,
                                        kTileTokens},
                                       &kernels_.moe_down_grouped[d]));
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {"expert_down" + variant + dtypes[d], 5, sizeof(ExpertPush),
                                        reduce_size, kRowsPerWorkgroup},
                                       &kernels_.expert_down[d]));
   }
@@ -103,12 +103,12 @@ Status Runtime::create_kernels(bool use_subgroups, bool use_int64) {
       Kernel::create(device_, {"rope", 1, sizeof(RopePush), plain_size, 1}, &kernels_.rope));
   SY_RETURN_IF_ERROR(Kernel::create(device_, {"topk_route", 3, sizeof(TopkRoutePush), plain_size, 1},
                                     &kernels_.topk_route));
-  return Status();
-}
   SY_RETURN_IF_ERROR(Kernel::create(device_, {"moe_plan", 4, sizeof(MoePlanPush), plain_size, 1},
                                     &kernels_.moe_plan));
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {"moe_combine", 4, sizeof(MoeCombinePush), plain_size, 1}, &kernels_.moe_combine));
+  return Status();
+}
 
 Status Runtime::upload(const Buffer& buffer, const void* data, uint64_t size) {
   if (buffer.mapped() != nullptr) {

@@ -30,13 +30,6 @@ struct RuntimeOptions {
   uint64_t max_buffer_range = 0;
   // Test-only: uses the shared-memory kernels even where subgroup arithmetic exists.
   bool disable_subgroup_ops = false;
-};
-
-// The kernels, chosen once per device. Index [0] reads f32 weights, [1] f16.
-struct Kernels {
-  Kernel embed[2];
-  Kernel matmul[2];        // one token per workgroup (decode)
-  Kernel matmul_tiled[2];  // a tile of tokens per workgroup (prefill)
   // Test-only: uses the 16-byte-load kernels even where shaderInt64 exists.
   bool disable_int64 = false;
   // false runs every batch token by token through the decode kernels; tests
@@ -44,18 +37,25 @@ struct Kernels {
   bool grouped_prefill = true;
   // Test-only: tokens per slice of a forward() in place of the default (1024). 0 = default.
   uint32_t max_batch_slice = 0;
+};
+
+// The kernels, chosen once per device. Index [0] reads f32 weights, [1] f16.
+struct Kernels {
+  Kernel embed[2];
+  Kernel matmul[2];        // one token per workgroup (decode)
+  Kernel matmul_tiled[2];  // a tile of tokens per workgroup (prefill)
   Kernel expert_gate_up[2];
   Kernel expert_down[2];
+  Kernel moe_gate_up_grouped[2];
+  Kernel moe_down_grouped[2];
+  Kernel moe_plan;
+  Kernel moe_combine;
   Kernel rmsnorm;
   Kernel rope;
   Kernel attention;
   Kernel topk_route;
 };
 
-  Kernel moe_gate_up_grouped[2];
-  Kernel moe_down_grouped[2];
-  Kernel moe_plan;
-  Kernel moe_combine;
 class Runtime {
  public:
   // Creates the instance (with validation when SWITCHYARD_VALIDATION=1), the
@@ -68,14 +68,14 @@ class Runtime {
   const Kernels& kernels() const { return kernels_; }
   // Bytes one weight buffer may hold: maxStorageBufferRange or the test cap.
   uint64_t max_buffer_range() const { return max_buffer_range_; }
+  bool grouped_prefill() const { return grouped_prefill_; }
+  uint32_t max_batch_slice() const { return max_batch_slice_; }
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
 
   // Copies `size` bytes into `buffer` at offset 0, directly when it is mapped
   // and through a staging buffer otherwise. Thread-safe.
   Status upload(const Buffer& buffer, const void* data, uint64_t size);
-  bool grouped_prefill() const { return grouped_prefill_; }
-  uint32_t max_batch_slice() const { return max_batch_slice_; }
 
  private:
   Runtime() = default;
@@ -90,8 +90,8 @@ class Runtime {
   CommandStream upload_stream_;
   Weights weights_;
   uint64_t max_buffer_range_ = 0;
+  bool grouped_prefill_ = true;
+  uint32_t max_batch_slice_ = 0;
 };
 
 }  // namespace sy::vulkan
-  bool grouped_prefill_ = true;
-  uint32_t max_batch_slice_ = 0;
