@@ -50,11 +50,9 @@ int32_t argmax(const std::vector<float>& logits) {
 void check_shipped_model(const std::string& name) {
   CAPTURE(name);
   const fs::path source = fs::path(SY_SOURCE_DIR) / "examples/models" / name;
-  if (!fs::exists(source / "config.json")) {
-    // TODO: make this a failure once both trained models are committed.
-    MESSAGE("skipping " << name << ": examples/models/" << name << "/config.json is not committed yet");
-    return;
-  }
+  REQUIRE_MESSAGE(fs::exists(source / "config.json"),
+                  "examples/models/" << name << "/config.json is missing; "
+                  "examples/train/train_tiny_moe.py makes it");
   std::unique_ptr<Bundle> bundle;
   const std::string bundle_path = std::string(SY_MODELS_DIR) + "/" + name + ".syb";
   Status status = Bundle::open(bundle_path, BundleOptions{}, &bundle);
