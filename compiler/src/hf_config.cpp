@@ -127,8 +127,10 @@ const std::vector<std::string>& supported_model_types() {
   return types;
 }
 
-ModelSpec parse_hf_config(const std::filesystem::path& path, bool allow_unknown_keys,
-                          std::vector<std::string>& warnings) {
+namespace {
+
+ModelSpec parse_config_json(const std::filesystem::path& path, bool allow_unknown_keys,
+                            std::vector<std::string>& warnings) {
   const std::string file = path.string();
   nlohmann::json config = read_json_file(path);
   if (!config.is_object()) throw CompileError(fmt::format("{}: expected a JSON object", file));
@@ -217,6 +219,19 @@ ModelSpec parse_hf_config(const std::filesystem::path& path, bool allow_unknown_
   auto pad = get_ids(config, file, "pad_token_id");
   if (!pad.empty()) spec.pad_id = pad.front();
   return spec;
+}
+
+}  // namespace
+
+ModelSpec parse_hf_config(const std::filesystem::path& path, bool allow_unknown_keys,
+                          std::vector<std::string>& warnings) {
+  try {
+    return parse_config_json(path, allow_unknown_keys, warnings);
+  } catch (const nlohmann::json::exception& e) {
+    // A key read without checking its type, e.g. "hidden_act": 5.
+    throw CompileError(
+        fmt::format("{}: a value has the wrong JSON type: {}", path.string(), e.what()));
+  }
 }
 
 }  // namespace sy::compiler

@@ -110,14 +110,19 @@ void SafetensorsFile::parse_header(std::string_view json_text, uint64_t data_siz
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error for bad syntax, out_of_range for a number too large for a double.
     throw CompileError(fmt::format("{}: malformed safetensors JSON header: {}", file, e.what()));
   }
   if (!header.is_object()) {
     throw CompileError(fmt::format("{}: malformed safetensors JSON header: expected an object", file));
   }
 
-  for (const auto& [name, entry] : header.items()) {
+  // Named copies instead of structured bindings, because clang 14 cannot
+  // capture a structured binding in the lambda below.
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& entry = item.value();
     if (name == "__metadata__") continue;
     auto malformed = [&](std::string_view what) {
       return CompileError(fmt::format("{}: malformed safetensors JSON header: tensor '{}' {}", file,

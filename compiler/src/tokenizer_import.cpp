@@ -1,6 +1,7 @@
 #include "tokenizer_import.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 
@@ -60,7 +61,8 @@ void read_tokens(const json& tokenizer, const std::string& file, const ModelSpec
     throw CompileError(fmt::format("{}: model.vocab must be an object of token -> id", file));
   }
   for (const auto& [text, id] : model["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0) {
+    // Ids up to INT32_MAX - 1 keep the id count below INT32_MAX.
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= INT32_MAX) {
       throw CompileError(fmt::format("{}: token '{}' has invalid id {}", file, text, id.dump()));
     }
     by_id[id.get<int>()] = text;
@@ -194,8 +196,10 @@ void read_special_ids(const std::filesystem::path& dir, const ModelSpec& spec, T
 
 }  // namespace
 
-TokenizerSpec import_tokenizer(const std::filesystem::path& dir, const ModelSpec& spec,
-                               std::vector<std::string>& warnings) {
+namespace {
+
+TokenizerSpec import_tokenizer_files(const std::filesystem::path& dir, const ModelSpec& spec,
+                                     std::vector<std::string>& warnings) {
   const auto path = dir / "tokenizer.json";
   const std::string file = path.string();
   json tokenizer = read_json_file(path);
@@ -230,6 +234,22 @@ TokenizerSpec import_tokenizer(const std::filesystem::path& dir, const ModelSpec
     }
   }
   return out;
+}
+
+}  // namespace
+
+TokenizerSpec import_tokenizer(const std::filesystem::path& dir, const ModelSpec& spec,
+                               std::vector<std::string>& warnings) {
+  try {
+    return import_tokenizer_files(dir, spec, warnings);
+  } catch (const nlohmann::json::exception& e) {
+    // A key that the readers above take without checking its type, e.g. a
+    // number where a string belongs.
+    throw CompileError(fmt::format(
+        "{}: a value in tokenizer.json, tokenizer_config.json or generation_config.json has the "
+        "wrong JSON type: {}",
+        dir.string(), e.what()));
+  }
 }
 
 }  // namespace sy::compiler

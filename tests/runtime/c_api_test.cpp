@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -154,6 +155,21 @@ TEST_CASE("decode until context full") {
         "context or create it with a larger n_ctx");
   sy_context_reset(context);
   CHECK(sy_context_position(context) == 0);
+  sy_context_free(context);
+}
+
+TEST_CASE("decode rejects bad ids") {
+  Loaded loaded;
+  load_tiny(&loaded);
+  sy_context* context = make_context(loaded.model, 4);
+  for (int32_t id : {-1, 320, INT32_MAX}) {
+    CAPTURE(id);
+    const int32_t tokens[] = {1, id};
+    CHECK(sy_decode(context, tokens, 2, 1) == SY_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(sy_last_error()) == "sy_decode: token 1 has id " + std::to_string(id) +
+                                              ", outside the vocabulary of 320 tokens");
+    CHECK(sy_context_position(context) == 0);
+  }
   sy_context_free(context);
 }
 

@@ -203,6 +203,17 @@ TEST_CASE("bad top_k") {
   }
 }
 
+TEST_CASE("vocab size mismatch") {
+  BundleCopy copy = make_copy();
+  const fb::Model* model = fb::GetModel(copy.bytes.data());
+  size_t offset = field_offset(copy.bytes.data(), model->hparams(), fb::Hyperparameters::VT_VOCAB_SIZE);
+  poke<uint32_t>(&copy.bytes, offset, 321);
+  sy::test::write_bytes(copy.edited, copy.bytes);
+  CHECK(sy::test::open_error(copy.edited) ==
+        "bundle " + copy.edited.string() +
+            " has 320 tokenizer tokens but vocab_size 321; the two must match");
+}
+
 TEST_CASE("misaligned tensor offset") {
   BundleCopy copy = make_copy();
   const fb::Model* model = fb::GetModel(copy.bytes.data());

@@ -36,6 +36,15 @@ Status decode_tokens_impl(sy_context* context, const int32_t* tokens, size_t n_t
   }
 
   uint32_t vocab = context->model->bundle->config().vocab_size;
+  // Checked here for every backend: the Vulkan kernels read embeddings at
+  // these ids without bounds checks.
+  for (size_t i = 0; i < n_tokens; ++i) {
+    if (tokens[i] < 0 || static_cast<uint32_t>(tokens[i]) >= vocab) {
+      return make_error(SY_ERROR_INVALID_ARGUMENT,
+                        "sy_decode: token %zu has id %d, outside the vocabulary of %u tokens", i,
+                        tokens[i], vocab);
+    }
+  }
   context->logits.resize(static_cast<size_t>(n_logits) * vocab);
   context->n_logits = 0;
   SY_RETURN_IF_ERROR(context->backend->forward({tokens, n_tokens}, static_cast<uint32_t>(position),

@@ -163,6 +163,14 @@ Status read_config(const std::string& path, const bundle::Model& model, ModelCon
                       path.c_str(), version, kFormatVersion);
   }
   SY_RETURN_IF_ERROR(read_hparams(path, *model.hparams(), config));
+  // Sampled ids index the tokenizer's tables and encoded ids index the
+  // embedding rows, so the two vocabularies must have the same size.
+  const uint32_t token_count = model.tokenizer()->tokens()->size();
+  if (token_count != config->vocab_size) {
+    return make_error(SY_ERROR_INVALID_BUNDLE,
+                      "bundle %s has %u tokenizer tokens but vocab_size %u; the two must match",
+                      path.c_str(), token_count, config->vocab_size);
+  }
   SY_RETURN_IF_ERROR(read_moe_fields(path, *model.moe(), config));
   return read_layer_kinds(path, *model.moe(), config);
 }
@@ -174,6 +182,15 @@ Status read_tensors(const std::string& path, const bundle::Model& model, const u
     TensorView view;
     view.name = std::string_view(entry->name()->c_str(), entry->name()->size());
     view.dtype = entry->dtype();
+    // The flatbuffers Verifier checks a vector's alignment only for its
+    // 4-byte length, so a corrupt file can leave the 8-byte dims misaligned,
+    // and reading them then is undefined behavior.
+    if (reinterpret_cast<uintptr_t>(entry->shape()->Data()) % alignof(uint64_t) != 0) {
+      return make_error(SY_ERROR_INVALID_BUNDLE,
+                        "bundle %s: tensor %s has a shape vector at a misaligned offset; the "
+                        "table of contents is corrupt",
+                        path.c_str(), entry->name()->c_str());
+    }
     view.shape.assign(entry->shape()->begin(), entry->shape()->end());
     view.file_offset = entry->offset();
     view.size = entry->size();
