@@ -7,6 +7,14 @@
 
 namespace sy::test {
 
+// IEEE half precision. GCC 12 has _Float16 in C++ on x86-64 but not on
+// aarch64, where __fp16 is the same format.
+#if defined(__aarch64__)
+using Half = __fp16;
+#else
+using Half = _Float16;
+#endif
+
 std::unique_ptr<Bundle> compile_bundle(const TempDir& dir, const TinyMixtral& spec) {
   write_tiny_mixtral(dir / "checkpoint", spec);
   compiler::CompileOptions options;
@@ -39,9 +47,9 @@ vulkan::WeightTensor make_weight(vulkan::Runtime& runtime, DType dtype,
   vulkan::WeightTensor tensor;
   Status status;
   if (dtype == DType::f16) {
-    std::vector<_Float16> halves(values.size());
+    std::vector<Half> halves(values.size());
     for (size_t i = 0; i < values.size(); ++i) {
-      halves[i] = static_cast<_Float16>(values[i]);
+      halves[i] = static_cast<Half>(values[i]);
       values[i] = static_cast<float>(halves[i]);
     }
     status = vulkan::upload_tensor(runtime, "test", dtype, shape, halves.data(), unit, &tensor);
@@ -60,7 +68,7 @@ std::vector<float> random_values(size_t count, uint32_t seed, float scale) {
   return values;
 }
 
-float round_to_half(float value) { return static_cast<float>(static_cast<_Float16>(value)); }
+float round_to_half(float value) { return static_cast<float>(static_cast<Half>(value)); }
 
 void check_close(const std::vector<float>& actual, const std::vector<double>& expected,
                  double abs_tol, double rel_tol, const char* what) {
