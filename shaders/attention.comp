@@ -12,8 +12,11 @@ layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 #include "reduce.glsl"
 
 layout(binding = 0) readonly buffer Query { float q[]; };          // [n, num_heads * head_dim]
+layout(binding = 0) readonly buffer QueryVec4 { vec4 q4[]; };
 layout(binding = 1) readonly buffer KeyCache { float k_cache[]; };  // [n_ctx, num_kv_heads * head_dim]
+layout(binding = 1) readonly buffer KeyCacheVec4 { vec4 k4[]; };
 layout(binding = 2) readonly buffer ValueCache { float v_cache[]; };
+layout(binding = 2) readonly buffer ValueCacheVec4 { vec4 v4[]; };
 layout(binding = 3) coherent buffer Scores { float scores[]; };   // [chunk, num_heads, score_stride]
 layout(binding = 4) writeonly buffer Output { float out_values[]; };  // [n, num_heads * head_dim]
 
@@ -40,11 +43,20 @@ void main() {
   const uint keys = p.pos0 + t + 1;
   const uint score_base = (gl_WorkGroupID.y * p.num_heads + head) * p.score_stride;
 
+  // With head_dim a multiple of 4, every row start is too, so q, k and v are
+  // read as vec4: the cost on lavapipe follows the number of loads.
+  const bool vec4_rows = p.head_dim % 4 == 0;
+
   // Scores and their maximum.
   float local_max = -3.402823e38;
   for (uint j = lane; j < keys; j += LOCAL_SIZE) {
     float dot_qk = 0.0;
-    for (uint c = 0; c < p.head_dim; ++c) dot_qk += q[q_base + c] * k_cache[j * kv_stride + kv_base + c];
+    if (vec4_rows) {
+      const uint k_base = (j * kv_stride + kv_base) / 4;
+      for (uint c = 0; c < p.head_dim / 4; ++c) dot_qk += dot(q4[q_base / 4 + c], k4[k_base + c]);
+    } else {
+      for (uint c = 0; c < p.head_dim; ++c) dot_qk += q[q_base + c] * k_cache[j * kv_stride + kv_base + c];
+    }
     const float s = dot_qk * p.scale;
     scores[score_base + j] = s;
     local_max = max(local_max, s);
@@ -64,6 +76,17 @@ void main() {
   barrier();
 
   // Weighted sum of values.
+  if (vec4_rows) {
+    for (uint c = lane; c < p.head_dim / 4; c += LOCAL_SIZE) {
+      vec4 acc = vec4(0.0);
+      for (uint j = 0; j < keys; ++j) acc += scores[score_base + j] * v4[(j * kv_stride + kv_base) / 4 + c];
+      out_values[q_base + 4 * c] = acc.x * inv_sum;
+      out_values[q_base + 4 * c + 1] = acc.y * inv_sum;
+      out_values[q_base + 4 * c + 2] = acc.z * inv_sum;
+      out_values[q_base + 4 * c + 3] = acc.w * inv_sum;
+    }
+    return;
+  }
   for (uint c = lane; c < p.head_dim; c += LOCAL_SIZE) {
     float acc = 0.0;
     for (uint j = 0; j < keys; ++j) acc += scores[score_base + j] * v_cache[j * kv_stride + kv_base + c];

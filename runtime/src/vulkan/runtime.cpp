@@ -15,8 +15,8 @@ namespace {
 constexpr uint32_t kRowsPerWorkgroup = 8;
 // Rows and tokens per workgroup in the prefill kernels: each lane reuses one
 // load of a weight chunk for kTileTokens tokens.
-constexpr uint32_t kTileRows = 4;
-constexpr uint32_t kTileTokens = 8;
+constexpr uint32_t kTileRows = 8;
+constexpr uint32_t kTileTokens = 16;
 // Local size of the kernels without reductions and of the shared-memory
 // fallback, which needs a power of two.
 constexpr uint32_t kDefaultLocalSize = 64;
