@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "core/log.h"
 #include "model/bundle_checks.h"
@@ -82,6 +84,16 @@ Status Bundle::open(const std::string& path, const BundleOptions& options,
   file.release();
   *out = std::move(result);
   return Status();
+}
+
+void Bundle::release_pages() const {
+  if (base_ == nullptr || size_ == 0) return;
+  // MADV_DONTNEED on a private mapping that was never written discards only
+  // clean file pages, so the next read sees the file again.
+  if (madvise(const_cast<uint8_t*>(base_), size_, MADV_DONTNEED) != 0) {
+    SY_LOG_WARN("madvise(MADV_DONTNEED) on bundle %s failed: %s", path_.c_str(),
+                std::strerror(errno));
+  }
 }
 
 Bundle::~Bundle() {

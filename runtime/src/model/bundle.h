@@ -94,6 +94,10 @@ class Bundle {
   // Like find(), but an absent tensor is an error naming it and the bundle.
   Status tensor(std::string_view name, const TensorView** out) const;
   const std::vector<TensorView>& tensors() const { return tensors_; }
+  // Drops the file's pages from this process's resident memory, for a backend
+  // that has copied the weights elsewhere. Views stay valid: the read-only
+  // file mapping reads pages back from the file when they are touched again.
+  void release_pages() const;
 
  private:
   Bundle() = default;

@@ -75,6 +75,9 @@ Status Weights::upload(Runtime& runtime, const Bundle& bundle) {
                                      split_unit_for(name, view.shape.size()), &tensor));
     tensors_.emplace(name, std::move(tensor));
   }
+  // The device holds its own copy now (on lavapipe, host memory), so the
+  // mapped bundle pages would hold every weight twice.
+  bundle.release_pages();
   return Status();
 }
 

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""Plot switchyard-bench JSON results: prefill rate against prompt length and
+decode time per token with the weight bandwidth it implies.
+
+Usage: plot_bench.py OUT_DIR RESULT.json [RESULT.json ...]
+Writes OUT_DIR/prefill.png and OUT_DIR/decode.png. Needs python3-matplotlib.
+"""
+
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def label(result):
+    experts, top_k = result["num_experts"], result["top_k"]
+    return "dense" if experts == 1 else f"{experts} experts top-{top_k}"
+
+
+def plot_prefill(results, path):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for result in results:
+        tokens = [row["tokens"] for row in result["prefill"]]
+        rates = [row["tokens_per_s"] for row in result["prefill"]]
+        line, = ax.plot(tokens, rates, marker="o", label=label(result))
+        ax.axhline(result["decode_tokens_per_s"], color=line.get_color(), linestyle=":", linewidth=1)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("prompt tokens")
+    ax.set_ylabel("tokens/s")
+    ax.set_title("Prefill rate (dotted: decode rate of the same model)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def plot_decode(results, path):
+    fig, ax_time = plt.subplots(figsize=(6, 4))
+    names = [label(result) for result in results]
+    ms = [1e3 / result["decode_tokens_per_s"] for result in results]
+    ax_time.bar(names, ms, color="tab:blue")
+    ax_time.set_ylabel("decode ms/token")
+    ax_rate = ax_time.twinx()
+    rates = [result["decode_weight_bytes_per_s"] / 1e9 for result in results]
+    ax_rate.plot(names, rates, color="tab:red", marker="o", label="weight GB/s")
+    copy = max(result["copy_bytes_per_s"] for result in results) / 1e9
+    ax_rate.axhline(copy, color="tab:red", linestyle=":", label="vkCmdCopyBuffer GB/s")
+    ax_rate.set_ylabel("GB/s")
+    ax_rate.set_ylim(0, copy * 1.1)
+    ax_rate.legend(loc="upper left")
+    ax_time.set_title("Decode: time per token and implied weight bandwidth")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    out_dir = sys.argv[1]
+    results = []
+    for path in sys.argv[2:]:
+        with open(path) as f:
+            results.append(json.load(f))
+    os.makedirs(out_dir, exist_ok=True)
+    plot_prefill(results, os.path.join(out_dir, "prefill.png"))
+    plot_decode(results, os.path.join(out_dir, "decode.png"))
+
+
+if __name__ == "__main__":
+    main()
