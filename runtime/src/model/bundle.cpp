@@ -60,34 +60,44 @@ Status verify_flatbuffer(const std::string& path, const uint8_t* data, size_t si
 
 }  // namespace
 
-Status Bundle::open(const std::string& path, const BundleOptions& options,
-                    std::unique_ptr<Bundle>* out) {
-  MappedFile file;
-  SY_RETURN_IF_ERROR(MappedFile::open(path, &file));
-  SY_RETURN_IF_ERROR(check_identifier(path, file.data(), file.size()));
-  SY_RETURN_IF_ERROR(verify_flatbuffer(path, file.data(), file.size()));
+Status Bundle::index(const std::string& path, const uint8_t* data, size_t size,
+                     const BundleOptions& options, std::unique_ptr<Bundle>* out) {
+  SY_RETURN_IF_ERROR(check_identifier(path, data, size));
+  SY_RETURN_IF_ERROR(verify_flatbuffer(path, data, size));
 
   std::unique_ptr<Bundle> result(new Bundle());
   result->path_ = path;
-  result->model_ = bundle::GetModel(file.data());
+  result->model_ = bundle::GetModel(data);
   SY_RETURN_IF_ERROR(read_config(path, *result->model_, &result->config_));
-  SY_RETURN_IF_ERROR(
-      read_tensors(path, *result->model_, file.data(), file.size(), &result->tensors_));
+  SY_RETURN_IF_ERROR(read_tensors(path, *result->model_, data, size, &result->tensors_));
   if (options.verify_checksums) {
     SY_RETURN_IF_ERROR(verify_checksums(path, result->tensors_));
   } else {
     SY_LOG_INFO("bundle %s: skipping tensor checksums", path.c_str());
   }
-
-  result->base_ = file.data();
-  result->size_ = file.size();
-  file.release();
+  result->base_ = data;
+  result->size_ = size;
   *out = std::move(result);
   return Status();
 }
 
+Status Bundle::open(const std::string& path, const BundleOptions& options,
+                    std::unique_ptr<Bundle>* out) {
+  MappedFile file;
+  SY_RETURN_IF_ERROR(MappedFile::open(path, &file));
+  SY_RETURN_IF_ERROR(index(path, file.data(), file.size(), options, out));
+  (*out)->owns_mapping_ = true;
+  file.release();
+  return Status();
+}
+
+Status Bundle::open_from_memory(const std::string& name, std::span<const uint8_t> bytes,
+                                const BundleOptions& options, std::unique_ptr<Bundle>* out) {
+  return index(name, bytes.data(), bytes.size(), options, out);
+}
+
 void Bundle::release_pages() const {
-  if (base_ == nullptr || size_ == 0) return;
+  if (base_ == nullptr || size_ == 0 || !owns_mapping_) return;
   // MADV_DONTNEED on a private mapping that was never written discards only
   // clean file pages, so the next read sees the file again.
   if (madvise(const_cast<uint8_t*>(base_), size_, MADV_DONTNEED) != 0) {
@@ -97,7 +107,7 @@ void Bundle::release_pages() const {
 }
 
 Bundle::~Bundle() {
-  if (base_ != nullptr) munmap(const_cast<uint8_t*>(base_), size_);
+  if (owns_mapping_ && base_ != nullptr) munmap(const_cast<uint8_t*>(base_), size_);
 }
 
 const TensorView* Bundle::find(std::string_view name) const {

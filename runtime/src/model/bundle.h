@@ -1,4 +1,5 @@
-// Bundle: a memory-mapped .syb file, verified and indexed. Owns the mapping;
+// Bundle: a memory-mapped .syb file, verified and indexed. Owns the mapping
+// (unless opened with open_from_memory());
 // every TensorView and ModelConfig pointer it hands out lives as long as the
 // Bundle. Thread-safe for reading after open() returns.
 #pragma once
@@ -80,6 +81,13 @@ class Bundle {
   // version, routing fields, segment bounds and (optionally) checksums.
   static Status open(const std::string& path, const BundleOptions& options,
                      std::unique_ptr<Bundle>* out);
+  // Verifies and indexes a bundle that is already in memory, with the same
+  // checks as open(). The Bundle borrows `bytes`: the caller keeps them alive
+  // and unchanged for the Bundle's lifetime. `name` stands in for the path in
+  // error messages. `bytes` must start at an 8-byte aligned address, as a
+  // mapping does, or the loader rejects the 8-byte shape vectors as misaligned.
+  static Status open_from_memory(const std::string& name, std::span<const uint8_t> bytes,
+                                 const BundleOptions& options, std::unique_ptr<Bundle>* out);
   ~Bundle();
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
@@ -101,10 +109,15 @@ class Bundle {
 
  private:
   Bundle() = default;
+  // Runs every check after the file is in memory and fills `out`, which does
+  // not take ownership of `data`.
+  static Status index(const std::string& path, const uint8_t* data, size_t size,
+                      const BundleOptions& options, std::unique_ptr<Bundle>* out);
 
   std::string path_;
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
+  bool owns_mapping_ = false;  // false when the bytes came from open_from_memory()
   const bundle::Model* model_ = nullptr;
   ModelConfig config_;
   std::vector<TensorView> tensors_;  // sorted by name
