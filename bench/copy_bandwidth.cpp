@@ -100,10 +100,23 @@ CopyBandwidth measure_copy_bandwidth(const std::string& device_substring, uint64
     return result;
   }
 
-  // Device with queue family 0, which on the devices we know supports transfers.
+  // Any graphics, compute or transfer queue family can run vkCmdCopyBuffer.
+  uint32_t family_count = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(physical, &family_count, nullptr);
+  std::vector<VkQueueFamilyProperties> families(family_count);
+  vkGetPhysicalDeviceQueueFamilyProperties(physical, &family_count, families.data());
+  const VkQueueFlags copy_capable =
+      VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT | VK_QUEUE_TRANSFER_BIT;
+  uint32_t family = 0;
+  while (family < family_count && !(families[family].queueFlags & copy_capable)) ++family;
+  if (family == family_count) {
+    result.error = "no queue family of " + result.device + " can copy buffers";
+    return result;
+  }
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue_info{};
   queue_info.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO;
+  queue_info.queueFamilyIndex = family;
   queue_info.queueCount = 1;
   queue_info.pQueuePriorities = &priority;
   VkDeviceCreateInfo device_info{};
@@ -115,7 +128,7 @@ CopyBandwidth measure_copy_bandwidth(const std::string& device_substring, uint64
     return result;
   }
   VkQueue queue;
-  vkGetDeviceQueue(rig.device, 0, 0, &queue);
+  vkGetDeviceQueue(rig.device, family, 0, &queue);
   for (int i = 0; i < 2; ++i) {
     if (!allocate_buffer(physical, rig.device, bytes, &rig.buffers[i], &rig.memory[i])) {
       result.error = "allocating a device-local buffer of " + std::to_string(bytes) + " bytes failed";
@@ -125,6 +138,7 @@ CopyBandwidth measure_copy_bandwidth(const std::string& device_substring, uint64
 
   VkCommandPoolCreateInfo pool_info{};
   pool_info.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+  pool_info.queueFamilyIndex = family;
   vkCreateCommandPool(rig.device, &pool_info, nullptr, &rig.pool);
   VkCommandBufferAllocateInfo command_info{};
   command_info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;

@@ -61,7 +61,9 @@ struct WeightTraffic {
 bool read_traffic(const std::string& path, WeightTraffic* out) {
   std::unique_ptr<sy::Bundle> bundle;
   sy::BundleOptions options;
-  options.verify_checksums = false;  // touches only the header, so RSS stays out of the figures
+  // Without checksums only the header is read, so the weight pages stay out of
+  // the host memory figures.
+  options.verify_checksums = false;
   const sy::Status status = sy::Bundle::open(path, options, &bundle);
   if (!status.ok()) {
     std::fprintf(stderr, "switchyard-bench: %s\n", status.message().c_str());
@@ -134,9 +136,9 @@ bool parse_args(int argc, char** argv, Options* options) {
   return !options->bundle.empty() && options->decode_tokens > 0;
 }
 
-bool check(sy_status status, const char* what) {
+bool check(sy_status status, const char* call) {
   if (status == SY_OK) return true;
-  std::fprintf(stderr, "switchyard-bench: %s failed: %s\n", what, sy_last_error());
+  std::fprintf(stderr, "switchyard-bench: %s failed: %s\n", call, sy_last_error());
   return false;
 }
 

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def label(result):
     experts, top_k = result["num_experts"], result["top_k"]
-    return "dense" if experts == 1 else f"{experts} experts top-{top_k}"
+    return "dense" if experts == 1 else f"{experts} experts, top-{top_k}"
 
 
 def plot_prefill(results, path):
@@ -38,10 +38,11 @@ def plot_prefill(results, path):
 
 
 def plot_decode(results, path):
-    fig, ax_time = plt.subplots(figsize=(6, 4))
+    fig, ax_time = plt.subplots(figsize=(7, 4))
     names = [label(result) for result in results]
     ms = [1e3 / result["decode_tokens_per_s"] for result in results]
     ax_time.bar(names, ms, color="tab:blue")
+    ax_time.tick_params(axis="x", labelsize=8)
     ax_time.set_ylabel("decode ms/token")
     ax_rate = ax_time.twinx()
     rates = [result["decode_weight_bytes_per_s"] / 1e9 for result in results]
