@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "vulkan/fault_injection.h"
 #include "vulkan/vk_check.h"
 
 namespace sy::vulkan {
@@ -50,7 +51,8 @@ Status Buffer::create(const Device& device, VkDeviceSize size, MemoryKind kind, 
   allocate.allocationSize = requirements.size;
   allocate.memoryTypeIndex = type;
   VkDeviceMemory raw_memory = VK_NULL_HANDLE;
-  SY_VK_CHECK(vkAllocateMemory(device.handle(), &allocate, nullptr, &raw_memory));
+  SY_VK_CHECK(SY_FAULT_POINT(allocation, VK_ERROR_OUT_OF_DEVICE_MEMORY,
+                             vkAllocateMemory(device.handle(), &allocate, nullptr, &raw_memory)));
   buffer.memory_ = MemoryHandle(device.handle(), raw_memory);
   SY_VK_CHECK(vkBindBufferMemory(device.handle(), raw_buffer, raw_memory, 0));
 

@@ -1,11 +1,24 @@
 #include "vulkan/command.h"
 
 #include <cstdint>
+#include <mutex>
 #include <utility>
 
+#include "vulkan/fault_injection.h"
 #include "vulkan/vk_check.h"
 
 namespace sy::vulkan {
+namespace {
+
+// Vulkan requires external synchronization of a VkQueue, and the contexts of
+// one model share their device's queue across threads. One lock for every
+// device in the process, because submissions are short next to the wait.
+std::mutex& queue_submit_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace
 
 Status CommandStream::create(const Device& device, CommandStream* out) {
   CommandStream stream;
@@ -52,7 +65,11 @@ Status CommandStream::submit_and_wait(const Device& device) {
   submit.pCommandBuffers = &command_buffer_;
   VkFence fence = fence_.get();
   SY_VK_CHECK(vkResetFences(device.handle(), 1, &fence));
-  SY_VK_CHECK(vkQueueSubmit(device.queue(), 1, &submit, fence));
+  {
+    std::lock_guard<std::mutex> lock(queue_submit_mutex());
+    SY_VK_CHECK(SY_FAULT_POINT(submit, VK_ERROR_DEVICE_LOST,
+                               vkQueueSubmit(device.queue(), 1, &submit, fence)));
+  }
   SY_VK_CHECK(vkWaitForFences(device.handle(), 1, &fence, VK_TRUE, UINT64_MAX));
   return Status();
 }
