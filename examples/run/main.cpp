@@ -28,7 +28,9 @@ struct Arguments {
 void add_options(CLI::App& app, Arguments& args) {
   app.add_option("model", args.model, "Compiled model bundle (.syb)")->required()->check(CLI::ExistingFile);
   app.add_option("-p,--prompt", args.prompt, "Prompt text")->required();
-  app.add_option("-n,--tokens", args.tokens, "Maximum number of tokens to generate")->capture_default_str();
+  app.add_option("-n,--tokens", args.tokens,
+                 "Maximum number of tokens to generate; generation also stops when the context is full")
+      ->capture_default_str();
   app.add_option("--temperature", args.temperature, "Sampling temperature; 0 is greedy")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--top-k", args.top_k, "Keep the k most likely tokens; 0 disables")
@@ -66,6 +68,14 @@ int run(const Arguments& args) {
     return 1;
   }
   std::fprintf(stderr, "device: %s\n", model.value().device_name().c_str());
+
+  // A usage error like the ones CLI11 reports, so it gets the same exit status.
+  const uint32_t max_context = model.value().info().max_context;
+  if (args.ctx > max_context) {
+    std::fprintf(stderr, "error: --ctx %u is larger than the model's max context of %u tokens; "
+                 "pass at most %u, or 0 for the max\n", args.ctx, max_context, max_context);
+    return 2;
+  }
 
   auto context = switchyard::Context::create(model.value(), args.ctx);
   if (!context.ok()) {
@@ -116,5 +126,7 @@ int main(int argc, char** argv) {
     app.exit(error);
     return 2;
   }
+  // Exit status: 0 on success, 1 when loading or generation fails, 2 for an
+  // invalid command line.
   return run(args);
 }
