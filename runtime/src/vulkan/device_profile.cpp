@@ -21,9 +21,10 @@ const DriverQuirkEntry kDriverQuirks[] = {
     // Qualcomm's Adreno 750 driver crashed while compiling a matrix-vector
     // kernel that reduces with subgroupAdd and no shared memory, the kind of
     // kernel that the subgroup variants here are (llama.cpp pull request
-    // 29165, 2026). The device id is the one vkmark printed for an Adreno 750.
-    // NOTE: not reproduced here, and the affected driver versions are not
-    // known, so every version of that device gets the _shmem kernels.
+    // 29165, 2026).
+    // NOTE: not reproduced here. The device id and the affected driver
+    // versions are unverified, so every driver version of that id gets the
+    // _shmem kernels.
     {kVendorQualcomm, 0x43051401, 0, UINT32_MAX, kQuirkNoSubgroupArithmetic,
      "Adreno 750: subgroup-reduction kernels can crash the shader compiler"},
 };
