@@ -2,6 +2,7 @@
 #include "vulkan/vulkan_backend.h"
 
 #include "vulkan/context.h"
+#include "vulkan/memory_budget.h"
 
 namespace sy::vulkan {
 namespace {
@@ -57,6 +58,7 @@ Status create_backend(const Bundle& bundle, const RuntimeOptions& options,
   SY_RETURN_IF_ERROR(check_model_supported(bundle.config()));
   std::shared_ptr<Runtime> runtime;
   SY_RETURN_IF_ERROR(Runtime::create(options, &runtime));
+  SY_RETURN_IF_ERROR(check_bundle_fits(runtime->device(), bundle));
   SY_RETURN_IF_ERROR(runtime->weights().upload(*runtime, bundle));
   *out = std::make_unique<VulkanBackend>(std::move(runtime), bundle.config());
   return Status();
