@@ -10,13 +10,42 @@
 
 namespace sy::compiler {
 
+namespace {
+
+// Rejects an output path that is a folder or one of the checkpoint's own
+// files, which the rename at the end would otherwise replace.
+void check_output_path(const std::filesystem::path& output, const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(output, ec)) {
+    throw CompileError(fmt::format(
+        "{}: is a folder; give the bundle's file path, e.g. {}", output.string(),
+        (output / "model.syb").string()));
+  }
+  const auto extension = output.extension();
+  const bool input_kind = extension == ".json" || extension == ".safetensors";
+  if (input_kind && std::filesystem::equivalent(output.parent_path().empty() ? "." : output.parent_path(), dir, ec)) {
+    throw CompileError(fmt::format(
+        "{}: would overwrite a file of the checkpoint being compiled; write the bundle to a "
+        ".syb path instead",
+        output.string()));
+  }
+}
+
+}  // namespace
+
 CompileSummary compile_checkpoint(const CompileOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   const auto& dir = options.checkpoint_dir;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
+    if (std::filesystem::exists(dir, ec)) {
+      throw CompileError(fmt::format(
+          "{}: is a file, not a folder; pass the checkpoint folder that contains config.json",
+          dir.string()));
+    }
     throw CompileError(fmt::format("{}: checkpoint folder not found", dir.string()));
   }
+  check_output_path(options.output, dir);
   if (options.weight_dtype != fb::DType::f32 && options.weight_dtype != fb::DType::f16) {
     throw CompileError("weight dtype must be f32 or f16");
   }

@@ -245,6 +245,24 @@ TEST_CASE("error for unwritable output") {
         out.string() + ": cannot write the output: No such file or directory");
 }
 
+TEST_CASE("error for output over an input") {
+  sy::test::TempDir temp;
+  sy::test::write_tiny_mixtral(temp / "ckpt", {});
+  const fs::path weights = temp / "ckpt" / "model.safetensors";
+  const auto size_before = fs::file_size(weights);
+  CHECK(compile_error(temp / "ckpt", weights) ==
+        weights.string() +
+            ": would overwrite a file of the checkpoint being compiled; write the bundle to a "
+            ".syb path instead");
+  CHECK(fs::file_size(weights) == size_before);
+  CHECK(compile_error(temp / "ckpt", temp.path()) ==
+        temp.path().string() + ": is a folder; give the bundle's file path, e.g. " +
+            (temp / "model.syb").string());
+  CHECK(compile_error(temp / "ckpt" / "config.json", temp / "m.syb") ==
+        (temp / "ckpt" / "config.json").string() +
+            ": is a file, not a folder; pass the checkpoint folder that contains config.json");
+}
+
 TEST_CASE("failed compile keeps old bundle") {
   sy::test::TempDir temp;
   sy::test::TinyMixtral spec;
