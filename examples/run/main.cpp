@@ -1,7 +1,9 @@
 // switchyard-run: loads a bundle, streams generated text to stdout and prints
 // the device, timings and per-layer expert usage to stderr. Uses only the
 // public API (switchyard.hpp over switchyard.h).
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -25,23 +27,48 @@ struct Arguments {
   bool no_verify = false;
 };
 
+// Accepts a finite number between low and high; `low_open` excludes low itself.
+// The message names the value and the accepted range in words.
+CLI::Validator number_in(double low, bool low_open, double high, const std::string& range) {
+  return CLI::Validator(
+      [=](std::string& input) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(input.c_str(), &end);
+        const bool parsed = end != input.c_str() && *end == '\0' && std::isfinite(value);
+        if (!parsed || (low_open ? value <= low : value < low) || value > high) {
+          return "invalid value " + input + "; expected a number " + range;
+        }
+        return std::string();
+      },
+      range);
+}
+
+// Rejects a leading minus sign, which CLI11 would wrap around for unsigned options.
+const CLI::Validator kNotNegative(
+    [](std::string& input) -> std::string {
+      return input.starts_with("-") ? "invalid value " + input + "; expected 0 or more" : "";
+    },
+    ">= 0");
+
 void add_options(CLI::App& app, Arguments& args) {
   app.add_option("model", args.model, "Compiled model bundle (.syb)")->required()->check(CLI::ExistingFile);
   app.add_option("-p,--prompt", args.prompt, "Prompt text")->required();
   app.add_option("-n,--tokens", args.tokens,
                  "Maximum number of tokens to generate; generation also stops when the context is full")
-      ->capture_default_str();
+      ->check(kNotNegative)->capture_default_str();
   app.add_option("--temperature", args.temperature, "Sampling temperature; 0 is greedy")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(number_in(0, false, 1e6, ">= 0"))->capture_default_str();
   app.add_option("--top-k", args.top_k, "Keep the k most likely tokens; 0 disables")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(number_in(0, false, 2147483647, ">= 0"))->capture_default_str();
   app.add_option("--top-p", args.top_p, "Keep the smallest set of tokens whose probability reaches p; 1 disables")
-      ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+      ->check(number_in(0, true, 1, "in (0, 1]"))->capture_default_str();
   app.add_option("--repeat-penalty", args.repeat_penalty, "Penalty on the last 64 tokens; 1 disables")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--seed", args.seed, "Random seed for sampling")->capture_default_str();
+      ->check(number_in(0, true, 1e6, "> 0"))->capture_default_str();
+  app.add_option("--seed", args.seed, "Random seed for sampling")
+      ->check(kNotNegative)->capture_default_str();
   app.add_option("--device", args.device, "Vulkan device index or name substring, or cpu; default: automatic");
-  app.add_option("--ctx", args.ctx, "Context size in tokens; 0 means the model's maximum")->capture_default_str();
+  app.add_option("--ctx", args.ctx, "Context size in tokens; 0 means the model's maximum")
+      ->check(kNotNegative)->capture_default_str();
   app.add_flag("--no-verify", args.no_verify, "Skip the tensor checksums when loading");
 }
 
@@ -53,6 +80,16 @@ void print_expert_usage(const std::vector<uint32_t>& counts, const sy_model_info
       std::fprintf(stderr, " %u", counts[static_cast<size_t>(layer) * info.num_experts + e]);
     }
     std::fprintf(stderr, "\n");
+  }
+}
+
+// Says why generation ended before -n tokens, when it did.
+void print_stop_reason(sy_stop_reason reason, uint32_t context_size) {
+  if (reason == SY_STOP_CONTEXT_FULL) {
+    std::fprintf(stderr, "stopped: the context is full (%u positions); raise --ctx up to the "
+                 "model's max context, or shorten the prompt\n", context_size);
+  } else if (reason == SY_STOP_EOS) {
+    std::fprintf(stderr, "stopped: the model produced its end-of-sequence token\n");
   }
 }
 
@@ -105,6 +142,8 @@ int run(const Arguments& args) {
     return 1;
   }
 
+  const uint32_t context_size = args.ctx == 0 ? max_context : args.ctx;
+  print_stop_reason(stats.value().stop_reason, context_size);
   print_rate("prefill", stats.value().prompt_tokens, stats.value().prefill_seconds);
   print_rate("decode", stats.value().generated_tokens, stats.value().decode_seconds);
   auto usage = context.value().expert_usage(model.value());
