@@ -77,9 +77,17 @@ Status prefill(Generation& g, const char* prompt) {
                       "tokenizer adds no BOS token, so there is nothing to continue");
   }
   if (ids.size() > n_ctx - position) {
+    const uint32_t max_context = g.context->model->bundle->config().max_context;
+    if (n_ctx < max_context) {
+      return make_error(SY_ERROR_CONTEXT_FULL,
+                        "the prompt is %zu tokens, but the context holds %u positions (%zu in "
+                        "use); use a larger context (switchyard-run --ctx, "
+                        "sy_context_options.n_ctx), up to the model's max of %u",
+                        ids.size(), n_ctx, position, max_context);
+    }
     return make_error(SY_ERROR_CONTEXT_FULL,
-                      "the prompt is %zu tokens, but the context holds %u positions (%zu in use); "
-                      "use a larger context (switchyard-run --ctx, sy_context_options.n_ctx)",
+                      "the prompt is %zu tokens, but the context holds %u positions (%zu in use), "
+                      "the model's max; shorten the prompt or reset the context",
                       ids.size(), n_ctx, position);
   }
   g.stats.prompt_tokens = static_cast<uint32_t>(ids.size());
