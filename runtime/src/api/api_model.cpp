@@ -19,7 +19,7 @@ Status create_backend(const Bundle& bundle, const std::string& device,
   bool no_device = vulkan.code() == SY_ERROR_UNSUPPORTED || vulkan.code() == SY_ERROR_DEVICE;
   if (!is_auto(device) || !no_device) return vulkan;
 
-  SY_LOG_WARN("no usable Vulkan device (%s); running on the CPU backend instead",
+  SY_LOG_WARN("running on the CPU backend because no Vulkan device is usable: %s",
               vulkan.message().c_str());
   return create_cpu_backend(bundle, out);
 }

@@ -105,7 +105,14 @@ Status Instance::create(bool validation, Instance* out) {
   info.ppEnabledExtensionNames = extensions.data();
 
   Instance instance;
-  SY_VK_CHECK(vkCreateInstance(&info, nullptr, &instance.instance_));
+  const VkResult created = vkCreateInstance(&info, nullptr, &instance.instance_);
+  if (created == VK_ERROR_INCOMPATIBLE_DRIVER) {
+    return make_error(SY_ERROR_UNSUPPORTED,
+                      "no Vulkan driver is installed (vkCreateInstance returned "
+                      "VK_ERROR_INCOMPATIBLE_DRIVER); install one (for a CPU device, the "
+                      "mesa-vulkan-drivers package) or use the CPU backend");
+  }
+  SY_VK_CHECK(created);
   if (validation) {
     auto create_messenger = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(instance.instance_, "vkCreateDebugUtilsMessengerEXT"));
