@@ -7,6 +7,9 @@
 #                                    also the aarch64 cross toolchain, qemu-user and the
 #                                    arm64 libraries (Debian multiarch) that
 #                                    scripts/cross-aarch64.sh builds and tests against
+#   scripts/install-deps.sh --sanitizers
+#                                    also clang-14 and its libFuzzer and sanitizer runtimes
+#                                    for scripts/fuzz.sh (scripts/sanitize.sh uses g++)
 set -euo pipefail
 
 packages=(
@@ -26,8 +29,10 @@ elif [[ "${1:-}" == "--cross-aarch64" ]]; then
   # then logs an error for each arm64 driver, which fails the native tests.
   packages+=(g++-aarch64-linux-gnu qemu-user
              libvulkan-dev:arm64 libflatbuffers-dev:arm64 libxxhash-dev:arm64 libfmt-dev:arm64)
+elif [[ "${1:-}" == "--sanitizers" ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)
 elif [[ $# -gt 0 ]]; then
-  echo "install-deps.sh: unknown option '$1'; the options are --train and --cross-aarch64" >&2
+  echo "install-deps.sh: unknown option '$1'; the options are --train, --cross-aarch64 and --sanitizers" >&2
   exit 2
 fi
 
