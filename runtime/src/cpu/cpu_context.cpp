@@ -10,9 +10,7 @@ CpuContext::CpuContext(const ModelConfig& config, const ModelWeights& weights, u
       kv_width_(config.num_kv_heads * config.head_dim) {
   keys_.assign(config.num_layers, std::vector<float>(static_cast<size_t>(n_ctx) * kv_width_));
   values_.assign(config.num_layers, std::vector<float>(static_cast<size_t>(n_ctx) * kv_width_));
-  uint32_t widest = std::max({config.expert_intermediate_size, config.intermediate_size,
-                              config.shared_expert_intermediate_size});
-  scratch_.resize(2 * static_cast<size_t>(widest));
+  scratch_.resize(2 * static_cast<size_t>(config.widest_ffn()));
 }
 
 Status CpuContext::forward(std::span<const int32_t> tokens, uint32_t pos, uint32_t n_logits,

@@ -38,6 +38,17 @@ uint64_t TensorView::elements() const {
   return count;
 }
 
+uint32_t ModelConfig::widest_ffn() const {
+  uint32_t widest = 0;
+  for (bundle::FfnKind kind : layer_ffn) {
+    const uint32_t width =
+        kind == bundle::FfnKind::moe ? expert_intermediate_size : intermediate_size;
+    widest = std::max(widest, width);
+  }
+  if (num_shared_experts > 0) widest = std::max(widest, shared_expert_intermediate_size);
+  return widest;
+}
+
 namespace {
 
 Status verify_flatbuffer(const std::string& path, const uint8_t* data, size_t size) {

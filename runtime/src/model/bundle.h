@@ -69,6 +69,12 @@ struct ModelConfig {
   uint32_t shared_expert_intermediate_size = 0;
   bundle::SharedExpertGate shared_expert_gate = bundle::SharedExpertGate::none;
   std::vector<bundle::FfnKind> layer_ffn;  // [num_layers]
+
+  // Widest FFN hidden layer among the kinds in use: intermediate_size only
+  // with a dense layer, expert_intermediate_size only with an MoE layer, the
+  // shared expert's width only with a shared expert. The weight checks see
+  // only the widths in use, so an unused one can hold any value.
+  uint32_t widest_ffn() const;
 };
 
 struct BundleOptions {

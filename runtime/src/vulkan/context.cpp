@@ -138,7 +138,7 @@ Status VulkanContext::init() {
 
   // Slice size: the largest per-token scratch row must fit the storage buffer range.
   const DeviceCaps& caps = runtime_->caps();
-  const uint64_t ffn_width = std::max(config_.expert_intermediate_size, config_.intermediate_size);
+  const uint64_t ffn_width = config_.widest_ffn();
   const uint64_t row_floats = std::max<uint64_t>(
       {config_.hidden_size, q_dim(), config_.num_experts, ffn_width * route_k(),
        uint64_t{config_.hidden_size} * route_k()});
