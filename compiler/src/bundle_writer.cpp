@@ -12,6 +12,7 @@
 
 #include "convert.h"
 #include "error.h"
+#include "quantize.h"
 
 namespace sy::compiler {
 
@@ -101,9 +102,14 @@ uint64_t stream_tensor(int fd, const std::string& temp_path, uint64_t offset,
                        bool allow_non_finite, Progress& progress) {
   XXH64_state_t* state = XXH64_createState();
   XXH64_reset(state, 0);
-  const uint32_t out_size = bundle_dtype_size(tensor.dtype);
+  // Block dtypes go through f32 first. Every source tensor and chunk holds a
+  // whole number of rows, and rows are whole blocks, so no block straddles two.
+  const bool quantize = is_block_dtype(tensor.dtype);
+  const fb::DType convert_to = quantize ? fb::DType::f32 : tensor.dtype;
+  const uint32_t out_size = bundle_dtype_size(convert_to);
   std::vector<uint8_t> source_buffer;
   std::vector<uint8_t> out_buffer;
+  std::vector<uint8_t> block_buffer;
   try {
     for (const auto& source_name : tensor.sources) {
       const auto* entry = checkpoint.find(source_name);
@@ -116,7 +122,7 @@ uint64_t stream_tensor(int fd, const std::string& temp_path, uint64_t offset,
         out_buffer.resize(n * out_size);
         entry->file->read(source, first * in_size, source_buffer);
         ConvertResult result =
-            convert_elements(source.dtype, source_buffer.data(), n, tensor.dtype, out_buffer.data());
+            convert_elements(source.dtype, source_buffer.data(), n, convert_to, out_buffer.data());
         if (!allow_non_finite && result.first_non_finite_source != ConvertResult::kNone) {
           throw CompileError(fmt::format(
               "{}: tensor '{}' has a NaN or Inf at element {}; pass --allow-non-finite to keep it",
@@ -126,6 +132,19 @@ uint64_t stream_tensor(int fd, const std::string& temp_path, uint64_t offset,
           throw CompileError(fmt::format(
               "{}: tensor '{}' element {} is too large for f16 and would become Inf; use --dtype f32",
               entry->file->path().string(), source_name, first + result.first_overflow));
+        }
+        if (quantize) {
+          block_buffer.resize(n / kQuantBlockElements * quant_block_bytes(tensor.dtype));
+          QuantizeResult blocks = quantize_blocks(reinterpret_cast<const float*>(out_buffer.data()),
+                                                  n, tensor.dtype, block_buffer.data());
+          if (!allow_non_finite && blocks.first_overflow_block != QuantizeResult::kNone) {
+            throw CompileError(fmt::format(
+                "{}: tensor '{}' has weights near element {} too large for an fp16 block scale; "
+                "use --dtype f32 for its part",
+                entry->file->path().string(), source_name,
+                first + blocks.first_overflow_block * kQuantBlockElements));
+          }
+          out_buffer.swap(block_buffer);
         }
         XXH64_update(state, out_buffer.data(), out_buffer.size());
         write_at(fd, temp_path, offset, out_buffer.data(), out_buffer.size());

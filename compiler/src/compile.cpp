@@ -7,6 +7,7 @@
 
 #include "bundle_writer.h"
 #include "error.h"
+#include "quantize.h"
 
 namespace sy::compiler {
 
@@ -46,15 +47,23 @@ CompileSummary compile_checkpoint(const CompileOptions& options) {
     throw CompileError(fmt::format("{}: checkpoint folder not found", dir.string()));
   }
   check_output_path(options.output, dir);
-  if (options.weight_dtype != fb::DType::f32 && options.weight_dtype != fb::DType::f16) {
-    throw CompileError("weight dtype must be f32 or f16");
+  WeightDTypes dtypes;
+  dtypes.expert = options.expert_dtype.value_or(options.weight_dtype);
+  dtypes.attention = options.attention_dtype.value_or(options.weight_dtype);
+  dtypes.embedding = options.embedding_dtype.value_or(options.weight_dtype);
+  for (fb::DType dtype : {dtypes.expert, dtypes.attention, dtypes.embedding}) {
+    if (dtype != fb::DType::f32 && dtype != fb::DType::f16 && !is_block_dtype(dtype)) {
+      throw CompileError(fmt::format("weight dtype {} is not supported; use f32, f16, q8_0, q4_0 "
+                                     "or q4_1",
+                                     fb::EnumNameDType(dtype)));
+    }
   }
 
   std::vector<std::string> warnings;
   ModelSpec spec = parse_hf_config(dir / "config.json", options.allow_unknown_keys, warnings);
   TokenizerSpec tokenizer = import_tokenizer(dir, spec, warnings);
   Checkpoint checkpoint(dir);
-  std::vector<PlannedTensor> tensors = plan_tensors(spec, checkpoint, options.weight_dtype);
+  std::vector<PlannedTensor> tensors = plan_tensors(spec, checkpoint, dtypes);
   for (const auto& warning : warnings) {
     if (options.warn) {
       options.warn(warning);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "switchyard/switchyard_generated.h"
@@ -13,7 +14,13 @@ namespace sy::compiler {
 struct CompileOptions {
   std::filesystem::path checkpoint_dir;
   std::filesystem::path output;
+  // Storage dtype of matrix weights: f32, f16, q8_0, q4_0 or q4_1. Each
+  // override, when set, replaces it for one part of the model; norms and
+  // routers stay f32 whatever these say.
   ::switchyard::bundle::DType weight_dtype = ::switchyard::bundle::DType::f16;
+  std::optional<::switchyard::bundle::DType> expert_dtype;
+  std::optional<::switchyard::bundle::DType> attention_dtype;
+  std::optional<::switchyard::bundle::DType> embedding_dtype;
   bool allow_non_finite = false;
   bool allow_unknown_keys = false;
   bool show_progress = false;

@@ -15,6 +15,7 @@
 
 #include "convert.h"
 #include "error.h"
+#include "quantize.h"
 #include "switchyard/switchyard_generated.h"
 
 namespace sy::compiler {
@@ -123,6 +124,10 @@ void inspect_bundle(const std::filesystem::path& path, std::ostream& out) {
     std::vector<uint64_t> shape(tensor->shape()->begin(), tensor->shape()->end());
     uint64_t expected_size = bundle_dtype_size(tensor->dtype());
     for (uint64_t dim : shape) expected_size *= dim;
+    if (is_block_dtype(tensor->dtype())) {
+      expected_size = expected_size / bundle_dtype_size(tensor->dtype()) / kQuantBlockElements *
+                      quant_block_bytes(tensor->dtype());
+    }
     std::string status = "ok";
     if (expected_size != tensor->size() || tensor->offset() > mapped.size() ||
         tensor->size() > mapped.size() - tensor->offset()) {

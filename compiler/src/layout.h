@@ -11,6 +11,14 @@
 
 namespace sy::compiler {
 
+// Storage dtype of each part of the model. Norms and routers are not listed:
+// they are always f32.
+struct WeightDTypes {
+  fb::DType expert = fb::DType::f16;     // ffn_gate_up_exps, ffn_down_exps
+  fb::DType attention = fb::DType::f16;  // attn_q, attn_k, attn_v, attn_output
+  fb::DType embedding = fb::DType::f16;  // token_embd and output
+};
+
 // One bundle tensor: the concatenation, in order, of whole source tensors.
 struct PlannedTensor {
   std::string name;
@@ -21,9 +29,10 @@ struct PlannedTensor {
 };
 
 // Returns the bundle tensors sorted by name. Norms and routers are stored as
-// f32; other weights as `weight_dtype`. Throws CompileError for a missing or
-// leftover tensor, a wrong shape or an unsupported dtype.
+// f32; other weights in their part's dtype from `dtypes`. Throws CompileError
+// for a missing or leftover tensor, a wrong shape, or a block dtype on a
+// tensor whose rows are not a multiple of 32 weights.
 std::vector<PlannedTensor> plan_tensors(const ModelSpec& spec, const Checkpoint& checkpoint,
-                                        fb::DType weight_dtype);
+                                        const WeightDTypes& dtypes);
 
 }  // namespace sy::compiler

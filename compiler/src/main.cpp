@@ -19,6 +19,16 @@ std::string human_count(uint64_t count) {
   return fmt::format("{}", count);
 }
 
+// Maps a dtype name that CLI::IsMember already accepted to its enum value.
+::switchyard::bundle::DType parse_dtype(const std::string& name) {
+  namespace fb = ::switchyard::bundle;
+  for (fb::DType dtype : {fb::DType::f32, fb::DType::f16, fb::DType::q8_0, fb::DType::q4_0,
+                          fb::DType::q4_1}) {
+    if (name == fb::EnumNameDType(dtype)) return dtype;
+  }
+  return fb::DType::f16;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -27,15 +37,29 @@ int main(int argc, char** argv) {
   std::string checkpoint;
   std::string output;
   std::string dtype = "f16";
+  std::string expert_dtype;
+  std::string attention_dtype;
+  std::string embedding_dtype;
   std::string inspect_path;
   bool allow_non_finite = false;
   bool allow_unknown_keys = false;
   app.add_option("checkpoint", checkpoint,
                  "checkpoint folder with config.json, safetensors weights and tokenizer.json");
   app.add_option("-o,--output", output, "bundle file to write, e.g. model.syb");
-  app.add_option("--dtype", dtype, "storage dtype of matrix weights (norms and routers stay f32)")
-      ->check(CLI::IsMember({"f32", "f16"}))
+  const auto dtypes = CLI::IsMember({"f32", "f16", "q8_0", "q4_0", "q4_1"});
+  app.add_option("--dtype", dtype,
+                 "storage dtype of matrix weights: f32, f16, or the 32-weight block formats q8_0, "
+                 "q4_0 and q4_1 (norms and routers stay f32)")
+      ->check(dtypes)
       ->capture_default_str();
+  app.add_option("--expert-dtype", expert_dtype, "dtype of expert weights, overriding --dtype")
+      ->check(dtypes);
+  app.add_option("--attention-dtype", attention_dtype,
+                 "dtype of the attention projections, overriding --dtype")
+      ->check(dtypes);
+  app.add_option("--embedding-dtype", embedding_dtype,
+                 "dtype of the token embedding and output matrices, overriding --dtype")
+      ->check(dtypes);
   app.add_option("--inspect", inspect_path, "print a bundle's contents and verify its checksums");
   app.add_flag("--allow-non-finite", allow_non_finite, "keep NaN or Inf weights instead of failing");
   app.add_flag("--allow-unknown-keys", allow_unknown_keys,
@@ -65,7 +89,10 @@ int main(int argc, char** argv) {
     sy::compiler::CompileOptions options;
     options.checkpoint_dir = checkpoint;
     options.output = output;
-    options.weight_dtype = dtype == "f32" ? fb::DType::f32 : fb::DType::f16;
+    options.weight_dtype = parse_dtype(dtype);
+    if (!expert_dtype.empty()) options.expert_dtype = parse_dtype(expert_dtype);
+    if (!attention_dtype.empty()) options.attention_dtype = parse_dtype(attention_dtype);
+    if (!embedding_dtype.empty()) options.embedding_dtype = parse_dtype(embedding_dtype);
     options.allow_non_finite = allow_non_finite;
     options.allow_unknown_keys = allow_unknown_keys;
     options.show_progress = true;

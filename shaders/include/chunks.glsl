@@ -5,6 +5,9 @@
 // of load instructions per lane, so wider loads are faster; the 16-byte
 // variant is for devices without shaderInt64.
 //
+// Block dtypes (q8_0, q4_0, q4_1) use one 32-weight block as the chunk and read
+// it as 32-bit words, because a block is 4-byte but not 16-byte aligned.
+//
 // The including shader defines WEIGHT_BINDING (the weight matrix) and
 // X_BINDING (f32 activations read in chunks of CHUNK floats) first.
 #ifndef SY_CHUNKS_GLSL
@@ -21,7 +24,9 @@
 #define WIDE_WORDS 4
 #endif
 
-#ifdef WEIGHT_F16
+#ifdef WEIGHT_BLOCK
+#define CHUNK 32
+#elif defined(WEIGHT_F16)
 #define CHUNK (2 * WIDE_WORDS)
 #else
 #define CHUNK WIDE_WORDS
@@ -43,6 +48,10 @@ vec4 wide_high_floats(WIDE v) {
 
 // Weight elements CHUNK*c .. CHUNK*c + CHUNK-1, counted from the buffer start.
 void load_weight_chunk(uint c, out vec4 w[QUADS]) {
+#ifdef WEIGHT_BLOCK
+  const vec2 header = block_header(c);
+  for (uint j = 0; j < QUADS; ++j) w[j] = block_quad(header, c, j);
+#else
   const WIDE v = weight_chunks[c];
 #if defined(WEIGHT_F16) && defined(WIDE_INT64)
   for (uint i = 0; i < 4; ++i) {
@@ -57,6 +66,7 @@ void load_weight_chunk(uint c, out vec4 w[QUADS]) {
   w[1] = wide_high_floats(v);
 #else
   w[0] = uintBitsToFloat(v);
+#endif
 #endif
 }
 

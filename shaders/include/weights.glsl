@@ -1,11 +1,50 @@
 // Read access to a weight matrix bound at WEIGHT_BINDING, stored as f32 or, with
-// WEIGHT_F16, as IEEE half floats. Half floats are read as packed 32-bit words
-// and unpacked, so f16 weights need no 16-bit storage feature.
-// Element indices are relative to the start of the bound buffer.
+// WEIGHT_F16, as IEEE half floats, or with WEIGHT_Q8_0, WEIGHT_Q4_0 or
+// WEIGHT_Q4_1 in 32-weight blocks (layouts in schemas/README.md). Everything
+// is read as 32-bit words and unpacked, so no 8-bit or 16-bit storage feature
+// is needed. Element indices are relative to the start of the bound buffer.
 #ifndef SY_WEIGHTS_GLSL
 #define SY_WEIGHTS_GLSL
 
-#ifdef WEIGHT_F16
+#if defined(WEIGHT_Q8_0)
+#define WEIGHT_BLOCK
+#define BLOCK_WORDS 9
+#elif defined(WEIGHT_Q4_0) || defined(WEIGHT_Q4_1)
+#define WEIGHT_BLOCK
+#define BLOCK_WORDS 5
+#endif
+
+#ifdef WEIGHT_BLOCK
+layout(binding = WEIGHT_BINDING) readonly buffer WeightWords { uint weight_words[]; };
+
+// Scale d (x) and, for q4_1, minimum m (y) of block `block`.
+vec2 block_header(uint block) { return unpackHalf2x16(weight_words[block * BLOCK_WORDS]); }
+
+// Weights 4*j .. 4*j+3 of a block (j = 0..7) from its header and value words.
+vec4 block_quad(vec2 header, uint block, uint j) {
+#ifdef WEIGHT_Q8_0
+  const int word = int(weight_words[block * BLOCK_WORDS + 1 + j]);
+  const vec4 q = vec4(bitfieldExtract(word, 0, 8), bitfieldExtract(word, 8, 8),
+                      bitfieldExtract(word, 16, 8), bitfieldExtract(word, 24, 8));
+  return header.x * q;
+#else
+  const uint word = weight_words[block * BLOCK_WORDS + 1 + (j >> 1)] >> ((j & 1) * 16);
+  const vec4 q = vec4(bitfieldExtract(word, 0, 4), bitfieldExtract(word, 4, 4),
+                      bitfieldExtract(word, 8, 4), bitfieldExtract(word, 12, 4));
+#ifdef WEIGHT_Q4_0
+  return header.x * (q - 8.0);
+#else
+  return header.x * q + header.y;
+#endif
+#endif
+}
+
+float load_weight(uint index) {
+  const uint block = index >> 5;
+  const uint i = index & 31;
+  return block_quad(block_header(block), block, i >> 2)[i & 3];
+}
+#elif defined(WEIGHT_F16)
 layout(binding = WEIGHT_BINDING) readonly buffer WeightWords { uint weight_words[]; };
 layout(binding = WEIGHT_BINDING) readonly buffer WeightQuads { uvec2 weight_quads[]; };
 

@@ -125,7 +125,7 @@ TEST_CASE("cli rejects bad dtype") {
       run_compiler(temp, {(temp / "ckpt").string(), "-o", (temp / "m.syb").string(), "--dtype", "f8"});
   CHECK(result.exit_code == 2);
   CHECK(result.err ==
-        "error: --dtype: f8 not in {f32,f16} (run with --help for usage)\n");
+        "error: --dtype: f8 not in {f32,f16,q8_0,q4_0,q4_1} (run with --help for usage)\n");
   CHECK(result.out == "");
   CHECK_FALSE(fs::exists(temp / "m.syb"));
 }

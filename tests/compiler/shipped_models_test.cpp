@@ -126,7 +126,9 @@ std::map<std::string, std::vector<uint64_t>> expected_tensors(const sy::compiler
   std::vector<sy::compiler::PlannedTensor> planned;
   try {
     sy::compiler::Checkpoint checkpoint(dir);
-    planned = sy::compiler::plan_tensors(spec, checkpoint, fb::DType::f32);
+    sy::compiler::WeightDTypes dtypes;
+    dtypes.expert = dtypes.attention = dtypes.embedding = fb::DType::f32;
+    planned = sy::compiler::plan_tensors(spec, checkpoint, dtypes);
   } catch (const sy::compiler::CompileError& e) {
     FAIL(e.what());
   }

@@ -15,13 +15,16 @@ using Half = __fp16;
 using Half = _Float16;
 #endif
 
-std::unique_ptr<Bundle> compile_bundle(const TempDir& dir, const TinyMixtral& spec) {
+std::unique_ptr<Bundle> compile_bundle(
+    const TempDir& dir, const TinyMixtral& spec,
+    const std::function<void(compiler::CompileOptions&)>& edit_options) {
   write_tiny_mixtral(dir / "checkpoint", spec);
   compiler::CompileOptions options;
   options.checkpoint_dir = dir / "checkpoint";
   options.output = dir / "model.syb";
   options.weight_dtype = spec.dtype == "F16" ? DType::f16 : DType::f32;
   options.warn = [](const std::string&) {};
+  if (edit_options) edit_options(options);
   compiler::compile_checkpoint(options);
   std::unique_ptr<Bundle> bundle;
   const Status status = Bundle::open(options.output.string(), BundleOptions{}, &bundle);

@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "compile.h"
 #include "model/bundle.h"
 #include "support/checkpoint_writer.h"
 #include "support/temp_dir.h"
@@ -77,8 +79,11 @@ void check_close(const std::vector<float>& actual, const std::vector<double>& ex
                  double abs_tol, double rel_tol, const char* what);
 
 // Writes `spec` as a checkpoint under `dir`, compiles it with the real
-// compiler and opens the bundle.
-std::unique_ptr<Bundle> compile_bundle(const TempDir& dir, const TinyMixtral& spec);
+// compiler and opens the bundle. Weights are f16 when spec.dtype is "F16" and
+// f32 otherwise, unless `edit_options` sets other dtypes.
+std::unique_ptr<Bundle> compile_bundle(
+    const TempDir& dir, const TinyMixtral& spec,
+    const std::function<void(compiler::CompileOptions&)>& edit_options = {});
 
 // Fails when the validation layer reported anything since `before`.
 void check_no_validation_messages(uint64_t before);

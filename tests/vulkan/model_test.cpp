@@ -24,6 +24,9 @@ struct ModelCase {
   const char* label;
   TinyMixtral spec;
   uint64_t max_buffer_range = 0;
+  std::function<void(compiler::CompileOptions&)> edit_options;  // e.g. weight dtypes
+  bool disable_subgroup_ops = false;
+  bool disable_int64 = false;
 };
 
 // Runs a prompt batch and then single decode steps on both backends and
@@ -32,12 +35,14 @@ void compare_with_cpu(const ModelCase& c) {
   const std::string label = c.label;
   CAPTURE(label);
   TempDir dir;
-  const std::unique_ptr<Bundle> bundle = compile_bundle(dir, c.spec);
+  const std::unique_ptr<Bundle> bundle = compile_bundle(dir, c.spec, c.edit_options);
   std::unique_ptr<Backend> cpu;
   Status status = create_cpu_backend(*bundle, &cpu);
   REQUIRE_MESSAGE(status.ok(), status.message());
   vulkan::RuntimeOptions options;
   options.max_buffer_range = c.max_buffer_range;
+  options.disable_subgroup_ops = c.disable_subgroup_ops;
+  options.disable_int64 = c.disable_int64;
   enable_vulkan_validation();
   std::unique_ptr<Backend> gpu;
   status = vulkan::create_backend(*bundle, options, &gpu);
@@ -144,6 +149,42 @@ TEST_CASE("model matches cpu backend") {
     cases.push_back({"activations beyond f16", spec});
   }
   cases.push_back({"split weights", {}, 16384});
+
+  for (const ModelCase& c : cases) compare_with_cpu(c);
+  check_no_validation_messages(before);
+}
+
+TEST_CASE("quantized model matches cpu") {
+  // Both backends dequantize the same blocks to the same f32 weights, so the
+  // f32 tolerances of the unquantized cases apply unchanged.
+  const uint64_t before = vulkan::validation_message_count();
+  TinyMixtral spec;
+  spec.expert_width = 64;  // rows of 32 and 64 weights: whole blocks
+
+  const auto all = [](DType dtype) {
+    return [dtype](compiler::CompileOptions& options) { options.weight_dtype = dtype; };
+  };
+  const auto mixed = [](compiler::CompileOptions& options) {
+    options.expert_dtype = DType::q4_0;
+    options.attention_dtype = DType::q8_0;
+    options.embedding_dtype = DType::q4_1;
+  };
+
+  std::vector<ModelCase> cases;
+  cases.push_back({"q8_0", spec, 0, all(DType::q8_0)});
+  cases.push_back({"q4_0", spec, 0, all(DType::q4_0)});
+  cases.push_back({"q4_1", spec, 0, all(DType::q4_1)});
+  cases.push_back({"mixed 4-bit experts", spec, 0, mixed});
+  cases.push_back({"q4_0 split weights", spec, 4096, all(DType::q4_0)});
+  cases.push_back({"q8_0 shared memory", spec, 0, all(DType::q8_0), true});
+  cases.push_back({"q4_1 16-byte loads", spec, 0, all(DType::q4_1), false, true});
+  {
+    TinyMixtral fused = spec;
+    fused.layout = ExpertLayout::fused;
+    fused.num_experts = 7;
+    fused.top_k = 3;
+    cases.push_back({"q8_0 fused 7 experts", fused, 0, all(DType::q8_0)});
+  }
 
   for (const ModelCase& c : cases) compare_with_cpu(c);
   check_no_validation_messages(before);

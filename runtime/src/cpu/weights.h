@@ -1,5 +1,5 @@
 // Weight access for the CPU backend: row-major matrices in the mapped bundle,
-// stored as f32, f16 or bf16 and read as f32.
+// stored as f32, f16, bf16 or a 32-weight block dtype and read as f32.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +27,8 @@ WeightMatrix expert_matrix(const TensorView& tensor, uint32_t expert);
 float half_to_float(uint16_t bits);
 float bfloat16_to_float(uint16_t bits);
 
-// Converts `count` elements starting at element `first` to f32.
+// Converts `count` elements starting at element `first` to f32. For a block
+// dtype (q8_0, q4_0, q4_1) both must be multiples of 32, as whole rows are.
 void load_elements(const uint8_t* data, DType dtype, size_t first, size_t count, float* out);
 
 }  // namespace sy::cpu

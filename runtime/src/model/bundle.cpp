@@ -18,8 +18,24 @@ uint32_t dtype_size(DType dtype) {
     case DType::f16: return 2;
     case DType::bf16: return 2;
     case DType::i32: return 4;
+    default: return 0;
   }
-  return 0;
+}
+
+DTypeBlock dtype_block(DType dtype) {
+  switch (dtype) {
+    case DType::q8_0: return {kQuantBlockElements, 36};
+    case DType::q4_0: return {kQuantBlockElements, 20};
+    case DType::q4_1: return {kQuantBlockElements, 20};
+    default: return {dtype_size(dtype) == 0 ? 0u : 1u, dtype_size(dtype)};
+  }
+}
+
+bool is_block_dtype(DType dtype) { return dtype_block(dtype).elements > 1; }
+
+uint64_t dtype_bytes(DType dtype, uint64_t count) {
+  const DTypeBlock block = dtype_block(dtype);
+  return block.elements == 0 ? 0 : count / block.elements * block.bytes;
 }
 
 const char* dtype_name(DType dtype) {
@@ -28,8 +44,11 @@ const char* dtype_name(DType dtype) {
     case DType::f16: return "f16";
     case DType::bf16: return "bf16";
     case DType::i32: return "i32";
+    case DType::q8_0: return "q8_0";
+    case DType::q4_0: return "q4_0";
+    case DType::q4_1: return "q4_1";
+    default: return "unknown";
   }
-  return "unknown";
 }
 
 uint64_t TensorView::elements() const {

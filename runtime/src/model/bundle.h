@@ -24,9 +24,23 @@ inline constexpr uint32_t kFormatVersion = 1;
 
 using bundle::DType;
 
-// Bytes per element of a dtype.
+// Bytes per element of a dtype; 0 for the block dtypes and unknown values.
 uint32_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);
+
+// Storage unit of a dtype: `elements` consecutive weights of a row in `bytes`
+// bytes. Element dtypes have 1-element units; q8_0, q4_0 and q4_1 have
+// 32-weight blocks (layouts in schemas/README.md). {0, 0} for unknown values.
+struct DTypeBlock {
+  uint32_t elements = 0;
+  uint32_t bytes = 0;
+};
+inline constexpr uint32_t kQuantBlockElements = 32;
+DTypeBlock dtype_block(DType dtype);
+bool is_block_dtype(DType dtype);
+
+// Bytes of `count` weights of `dtype`; count must be a multiple of the block size.
+uint64_t dtype_bytes(DType dtype, uint64_t count);
 
 // One weight tensor inside the mapped file.
 struct TensorView {

@@ -197,10 +197,17 @@ Status read_tensors(const std::string& path, const bundle::Model& model, const u
     view.xxh64 = entry->xxh64();
     std::string name(view.name);
 
-    uint64_t element_size = dtype_size(view.dtype);
-    if (element_size == 0) {
+    const DTypeBlock block = dtype_block(view.dtype);
+    if (block.elements == 0) {
       return make_error(SY_ERROR_INVALID_BUNDLE, "bundle %s: tensor %s has unknown dtype %u",
                         path.c_str(), name.c_str(), static_cast<unsigned>(view.dtype));
+    }
+    if (block.elements > 1 && (view.shape.empty() || view.shape.back() % block.elements != 0)) {
+      return make_error(SY_ERROR_INVALID_BUNDLE,
+                        "bundle %s: tensor %s has shape %s, but dtype %s needs rows that are a "
+                        "multiple of %u weights",
+                        path.c_str(), name.c_str(), shape_text(view.shape).c_str(),
+                        dtype_name(view.dtype), block.elements);
     }
     if (view.file_offset % kDataAlignment != 0) {
       return make_error(SY_ERROR_INVALID_BUNDLE,
@@ -216,9 +223,13 @@ Status read_tensors(const std::string& path, const bundle::Model& model, const u
                         (unsigned long long)view.size, file_size);
     }
 
-    uint64_t expected = element_size;
+    uint64_t expected = block.bytes;
     bool overflow = false;
-    for (uint64_t dim : view.shape) overflow = overflow || __builtin_mul_overflow(expected, dim, &expected);
+    for (size_t d = 0; d < view.shape.size(); ++d) {
+      // The last dimension counts blocks, not weights, for a block dtype.
+      const uint64_t dim = d + 1 == view.shape.size() ? view.shape[d] / block.elements : view.shape[d];
+      overflow = overflow || __builtin_mul_overflow(expected, dim, &expected);
+    }
     if (overflow) {
       return make_error(SY_ERROR_INVALID_BUNDLE,
                         "bundle %s: tensor %s has shape %s, whose byte size overflows 64 bits",

@@ -42,58 +42,88 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
   }
   runtime->grouped_prefill_ = options.grouped_prefill;
   runtime->max_batch_slice_ = options.max_batch_slice;
-  SY_RETURN_IF_ERROR(
-      runtime->create_kernels(caps.subgroup_arithmetic && !options.disable_subgroup_ops,
-                              caps.shader_int64 && !options.disable_int64));
+  runtime->use_subgroups_ = caps.subgroup_arithmetic && !options.disable_subgroup_ops;
+  runtime->use_int64_ = caps.shader_int64 && !options.disable_int64;
+  SY_RETURN_IF_ERROR(runtime->create_kernels());
   *out = std::move(runtime);
   return Status();
 }
 
-Status Runtime::create_kernels(bool use_subgroups, bool use_int64) {
-  const DeviceCaps& caps = device_.caps();
+namespace {
+
+// Local sizes of the weight and reduction kernels for this device.
+struct LocalSizes {
+  uint32_t reduce;  // kernels that reduce across a workgroup
+  uint32_t plain;   // kernels without reductions
+};
+
+LocalSizes local_sizes(const DeviceCaps& caps, bool use_subgroups) {
   // With subgroups, one subgroup per workgroup: reductions then need no
   // shared memory, and lavapipe runs a workgroup's subgroups one after another.
-  const uint32_t reduce_size =
-      use_subgroups ? std::clamp<uint32_t>(caps.subgroup_size, 1, caps.max_workgroup_size[0])
-                    : std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
-  const uint32_t plain_size = std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
+  LocalSizes sizes;
+  sizes.reduce = use_subgroups
+                     ? std::clamp<uint32_t>(caps.subgroup_size, 1, caps.max_workgroup_size[0])
+                     : std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
+  sizes.plain = std::min<uint32_t>(kDefaultLocalSize, caps.max_workgroup_size[0]);
+  return sizes;
+}
+
+}  // namespace
+
+Status Runtime::create_weight_kernels(int d) {
+  const LocalSizes sizes = local_sizes(device_.caps(), use_subgroups_);
+  const uint32_t reduce_size = sizes.reduce;
   // The matrix kernels also come with 32-byte loads (_i64); the other
   // reducing kernels only with and without subgroup arithmetic.
-  const std::string reduce_variant = use_subgroups ? "" : "_shmem";
-  const std::string variant = !use_subgroups ? "_shmem" : use_int64 ? "_i64" : "";
-  const char* dtypes[2] = {"_f32", "_f16"};
+  const std::string variant = !use_subgroups_ ? "_shmem" : use_int64_ ? "_i64" : "";
+  const char* dtypes[kWeightDTypes] = {"_f32", "_f16", "_q8_0", "_q4_0", "_q4_1"};
+  SY_RETURN_IF_ERROR(Kernel::create(
+      device_, {std::string("embed") + dtypes[d], 3, sizeof(EmbedPush), sizes.plain, 1},
+      &kernels_.embed[d]));
+  SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                    {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
+                                     reduce_size, kRowsPerWorkgroup},
+                                    &kernels_.matmul[d]));
+  SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                    {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
+                                     reduce_size, kTileRows, kTileTokens},
+                                    &kernels_.matmul_tiled[d]));
+  SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                    {"expert_gate_up" + variant + dtypes[d], 4,
+                                     sizeof(ExpertPush), reduce_size, kRowsPerWorkgroup / 2},
+                                    &kernels_.expert_gate_up[d]));
+  SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                    {"moe_gate_up_grouped" + variant + dtypes[d], 5,
+                                     sizeof(GroupedGateUpPush), reduce_size, kTileRows / 2,
+                                     kTileTokens},
+                                    &kernels_.moe_gate_up_grouped[d]));
+  SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                    {"moe_down_grouped" + variant + dtypes[d], 4,
+                                     sizeof(GroupedDownPush), reduce_size, kTileRows,
+                                     kTileTokens},
+                                    &kernels_.moe_down_grouped[d]));
+  return Kernel::create(device_,
+                        {"expert_down" + variant + dtypes[d], 5, sizeof(ExpertPush), reduce_size,
+                         kRowsPerWorkgroup},
+                        &kernels_.expert_down[d]);
+}
 
-  for (int d = 0; d < 2; ++d) {
-    SY_RETURN_IF_ERROR(Kernel::create(
-        device_, {std::string("embed") + dtypes[d], 3, sizeof(EmbedPush), plain_size, 1},
-        &kernels_.embed[d]));
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
-                                       reduce_size, kRowsPerWorkgroup},
-                                      &kernels_.matmul[d]));
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
-                                       reduce_size, kTileRows, kTileTokens},
-                                      &kernels_.matmul_tiled[d]));
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"expert_gate_up" + variant + dtypes[d], 4,
-                                       sizeof(ExpertPush), reduce_size, kRowsPerWorkgroup / 2},
-                                      &kernels_.expert_gate_up[d]));
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"moe_gate_up_grouped" + variant + dtypes[d], 5,
-                                       sizeof(GroupedGateUpPush), reduce_size, kTileRows / 2,
-                                       kTileTokens},
-                                      &kernels_.moe_gate_up_grouped[d]));
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"moe_down_grouped" + variant + dtypes[d], 4,
-                                       sizeof(GroupedDownPush), reduce_size, kTileRows,
-                                       kTileTokens},
-                                      &kernels_.moe_down_grouped[d]));
-    SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                      {"expert_down" + variant + dtypes[d], 5, sizeof(ExpertPush),
-                                       reduce_size, kRowsPerWorkgroup},
-                                      &kernels_.expert_down[d]));
-  }
+Status Runtime::prepare_weight_kernels(DType dtype) {
+  const int d = weight_dtype_index(dtype);
+  std::lock_guard<std::mutex> lock(kernel_mutex_);
+  if (d < 0 || kernels_.matmul[d].spec().shader.size() > 0) return Status();
+  return create_weight_kernels(d);
+}
+
+Status Runtime::create_kernels() {
+  const LocalSizes sizes = local_sizes(device_.caps(), use_subgroups_);
+  const uint32_t reduce_size = sizes.reduce;
+  const uint32_t plain_size = sizes.plain;
+  const std::string reduce_variant = use_subgroups_ ? "" : "_shmem";
+  // f32 and f16 kernels exist from the start; block dtypes come on demand,
+  // because each pipeline costs start-up time on lavapipe.
+  SY_RETURN_IF_ERROR(create_weight_kernels(0));
+  SY_RETURN_IF_ERROR(create_weight_kernels(1));
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {"rmsnorm" + reduce_variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
   SY_RETURN_IF_ERROR(Kernel::create(

@@ -39,15 +39,19 @@ struct RuntimeOptions {
   uint32_t max_batch_slice = 0;
 };
 
-// The kernels, chosen once per device. Index [0] reads f32 weights, [1] f16.
+// The kernels, chosen once per device. The weight kernels are indexed by
+// weight_dtype_index(): [0] f32, [1] f16, [2] q8_0, [3] q4_0, [4] q4_1. The f32
+// and f16 ones exist from the start; a block dtype's are created by
+// Runtime::prepare_weight_kernels() when a tensor of that dtype is uploaded.
+inline constexpr int kWeightDTypes = 5;
 struct Kernels {
-  Kernel embed[2];
-  Kernel matmul[2];        // one token per workgroup (decode)
-  Kernel matmul_tiled[2];  // a tile of tokens per workgroup (prefill)
-  Kernel expert_gate_up[2];
-  Kernel expert_down[2];
-  Kernel moe_gate_up_grouped[2];
-  Kernel moe_down_grouped[2];
+  Kernel embed[kWeightDTypes];
+  Kernel matmul[kWeightDTypes];        // one token per workgroup (decode)
+  Kernel matmul_tiled[kWeightDTypes];  // a tile of tokens per workgroup (prefill)
+  Kernel expert_gate_up[kWeightDTypes];
+  Kernel expert_down[kWeightDTypes];
+  Kernel moe_gate_up_grouped[kWeightDTypes];
+  Kernel moe_down_grouped[kWeightDTypes];
   Kernel moe_plan;
   Kernel moe_combine;
   Kernel rmsnorm;
@@ -73,19 +77,27 @@ class Runtime {
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
 
+  // Creates the weight kernels for `dtype` unless they exist. Called while
+  // weights are uploaded, before any context records work. Thread-safe.
+  Status prepare_weight_kernels(DType dtype);
+
   // Copies `size` bytes into `buffer` at offset 0, directly when it is mapped
   // and through a staging buffer otherwise. Thread-safe.
   Status upload(const Buffer& buffer, const void* data, uint64_t size);
 
  private:
   Runtime() = default;
-  Status create_kernels(bool use_subgroups, bool use_int64);
+  Status create_kernels();
+  Status create_weight_kernels(int dtype_index);
 
   // Teardown order: ~Runtime() releases these explicitly, in the order that
   // Vulkan requires; see runtime.cpp.
   Instance instance_;
   Device device_;
   Kernels kernels_;
+  std::mutex kernel_mutex_;  // guards creation of the block-dtype weight kernels
+  bool use_subgroups_ = false;
+  bool use_int64_ = false;
   std::mutex upload_mutex_;
   CommandStream upload_stream_;
   Weights weights_;

@@ -18,17 +18,31 @@ SplitUnit split_unit_for(std::string_view name, size_t rank) {
 
 }  // namespace
 
+int weight_dtype_index(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return 0;
+    case DType::f16: return 1;
+    case DType::q8_0: return 2;
+    case DType::q4_0: return 3;
+    case DType::q4_1: return 4;
+    default: return -1;
+  }
+}
+
 Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
                      const std::vector<uint64_t>& shape, const void* data, SplitUnit unit,
                      WeightTensor* out) {
-  if (dtype != DType::f32 && dtype != DType::f16) {
+  if (weight_dtype_index(dtype) < 0) {
     return make_error(SY_ERROR_UNSUPPORTED,
-                      "tensor %s has dtype %s; the Vulkan backend reads f32 and f16 weights",
+                      "tensor %s has dtype %s; the Vulkan backend reads f32, f16, q8_0, q4_0 and "
+                      "q4_1 weights, so run this bundle on the CPU backend (device \"cpu\") or "
+                      "compile it with --dtype f16",
                       name.c_str(), dtype_name(dtype));
   }
+  SY_RETURN_IF_ERROR(runtime.prepare_weight_kernels(dtype));
   uint64_t elements = 1;
   for (uint64_t dim : shape) elements *= dim;
-  const uint64_t bytes = elements * dtype_size(dtype);
+  const uint64_t bytes = dtype_bytes(dtype, elements);
   uint64_t units = 1;
   if (unit == SplitUnit::kExpert || unit == SplitUnit::kRow) units = shape.empty() ? 1 : shape[0];
   if (units == 0 || bytes == 0) {

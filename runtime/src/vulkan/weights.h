@@ -17,6 +17,10 @@ namespace sy::vulkan {
 
 class Runtime;
 
+// Index of a weight dtype in the Kernels arrays: f32 0, f16 1, q8_0 2, q4_0 3,
+// q4_1 4; -1 for a dtype the Vulkan backend cannot read.
+int weight_dtype_index(DType dtype);
+
 struct WeightPiece {
   Buffer buffer;
   uint32_t first = 0;  // first unit in this buffer
@@ -30,13 +34,13 @@ struct WeightTensor {
   uint64_t unit_bytes = 0;
   std::vector<WeightPiece> pieces;
 
-  uint32_t dtype_index() const { return dtype == DType::f16 ? 1 : 0; }
+  uint32_t dtype_index() const { return static_cast<uint32_t>(weight_dtype_index(dtype)); }
 };
 
 enum class SplitUnit { kWhole, kRow, kExpert };
 
 // Uploads one tensor, splitting it by `unit` when it exceeds the runtime's
-// max_buffer_range. Only f32 and f16 are supported.
+// max_buffer_range. Reads f32, f16, q8_0, q4_0 and q4_1.
 Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
                      const std::vector<uint64_t>& shape, const void* data, SplitUnit unit,
                      WeightTensor* out);
