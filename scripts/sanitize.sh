@@ -20,6 +20,21 @@ configure() {
     -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" >/dev/null
 }
 
+# vkDestroyInstance unloads lavapipe and the validation layer. After that,
+# LeakSanitizer can no longer name the library that made an allocation, so
+# lsan.supp cannot match it, and TSan aborts on a called_from_lib suppression
+# whose library is gone. Preloading the two keeps them mapped. The sanitizer
+# runtime (argument 1) must come first in the list.
+driver_preload() {
+  local preload lib found
+  preload="$(gcc -print-file-name="$1")"
+  for lib in libvulkan_lvp.so libVkLayer_khronos_validation.so; do
+    found="$(ldconfig -p | awk -v name="$lib" '$1 == name { print $NF; exit }')"
+    [[ -n "$found" ]] && preload="$preload $found"
+  done
+  echo "$preload"
+}
+
 run_asan() {
   local flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
@@ -27,18 +42,7 @@ run_asan() {
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   configure build-asan "$flags"
   cmake --build build-asan -j "$jobs"
-  # vkDestroyInstance unloads lavapipe and the validation layer, so at exit
-  # LeakSanitizer can no longer name the library that made an allocation and
-  # lsan.supp cannot match it. Preloading the two keeps them mapped; libasan
-  # must come first in the list.
-  local preload
-  preload="$(gcc -print-file-name=libasan.so)"
-  for lib in libvulkan_lvp.so libVkLayer_khronos_validation.so; do
-    local found
-    found="$(ldconfig -p | awk -v name="$lib" '$1 == name { print $NF; exit }')"
-    [[ -n "$found" ]] && preload="$preload $found"
-  done
-  LD_PRELOAD="$preload" ctest --test-dir build-asan --output-on-failure -j "$jobs"
+  LD_PRELOAD="$(driver_preload libasan.so)" ctest --test-dir build-asan --output-on-failure -j "$jobs"
 }
 
 run_tsan() {
@@ -46,7 +50,7 @@ run_tsan() {
   export TSAN_OPTIONS="suppressions=$suppressions/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
   configure build-tsan "$flags"
   cmake --build build-tsan -j "$jobs" --target switchyard_tests
-  build-tsan/tests/switchyard_tests --test-suite=concurrency
+  LD_PRELOAD="$(driver_preload libtsan.so)" build-tsan/tests/switchyard_tests --test-suite=concurrency
 }
 
 case "${1:-all}" in
