@@ -3,7 +3,8 @@
 
 Writes a Hugging Face checkpoint (config.json, one safetensors file, a byte
 tokenizer) into a temporary folder next to the output, compiles it with the
-real compiler (switchyard-compile --dtype f16) and deletes the checkpoint.
+real compiler (switchyard-compile --dtype f16, or the --dtype given) and
+deletes the checkpoint.
 
 A "dense" model with the same active FFN as an MoE with E experts, top-2 and
 expert width F is --experts 1 --top-k 1 --expert-width 2F.
@@ -67,6 +68,12 @@ def main():
     parser.add_argument("--vocab", type=int, default=4096, help="vocabulary size (at least 259)")
     parser.add_argument("--context", type=int, default=2048, help="max_position_embeddings")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dtype", default="f16", choices=["f32", "f16", "q8_0", "q4_0", "q4_1"],
+                        help="storage dtype of matrix weights in the bundle")
+    parser.add_argument("--expert-dtype", choices=["f32", "f16", "q8_0", "q4_0", "q4_1"],
+                        help="dtype of expert weights, overriding --dtype")
+    parser.add_argument("--attention-dtype", choices=["f32", "f16", "q8_0", "q4_0", "q4_1"],
+                        help="dtype of the attention projections, overriding --dtype")
     args = parser.parse_args()
     if args.vocab < 259:
         sys.exit("--vocab must be at least 259: 3 special tokens and 256 byte tokens")
@@ -94,7 +101,12 @@ def main():
     with open(os.path.join(checkpoint, "tokenizer.json"), "w") as out:
         json.dump(tokenizer, out)
     try:
-        subprocess.run([args.compiler, checkpoint, "-o", args.output, "--dtype", "f16"], check=True)
+        command = [args.compiler, checkpoint, "-o", args.output, "--dtype", args.dtype]
+        if args.expert_dtype:
+            command += ["--expert-dtype", args.expert_dtype]
+        if args.attention_dtype:
+            command += ["--attention-dtype", args.attention_dtype]
+        subprocess.run(command, check=True)
     finally:
         shutil.rmtree(checkpoint)
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compile.h"
 #include "gpu_fixture.h"
 #include "model/bundle.h"
 #include "vulkan/vulkan_backend.h"
@@ -107,9 +108,74 @@ void check_shipped_model(const std::string& name) {
   }
 }
 
+// Runs a quantized build of a shipped model on both backends: the prompts of
+// the reference index, then 8 decode steps on the CPU backend's argmax. Both
+// backends dequantize the same blocks to the same f32 weights, so the f32
+// tolerance of the synthetic comparisons (model_test.cpp) applies.
+void compare_quantized_shipped(const std::string& name,
+                               const std::function<void(compiler::CompileOptions&)>& set_dtypes) {
+  CAPTURE(name);
+  const fs::path source = fs::path(SY_SOURCE_DIR) / "examples/models" / name;
+  TempDir dir;
+  compiler::CompileOptions options;
+  options.checkpoint_dir = source;
+  options.output = dir / "quantized.syb";
+  options.warn = [](const std::string&) {};
+  set_dtypes(options);
+  compiler::compile_checkpoint(options);
+  std::unique_ptr<Bundle> bundle;
+  Status status = Bundle::open(options.output.string(), BundleOptions{}, &bundle);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+
+  std::unique_ptr<Backend> cpu;
+  REQUIRE(create_cpu_backend(*bundle, &cpu).ok());
+  enable_vulkan_validation();
+  std::unique_ptr<Backend> gpu;
+  status = create_vulkan_backend(*bundle, "", &gpu);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+
+  std::ifstream index_file(source / "reference/index.json");
+  const nlohmann::json index = nlohmann::json::parse(index_file);
+  const uint32_t vocab = bundle->config().vocab_size;
+  for (size_t p = 0; p < index.at("prompts").size(); ++p) {
+    CAPTURE(p);
+    std::vector<int32_t> tokens = index.at("prompts")[p].at("ids").get<std::vector<int32_t>>();
+    std::unique_ptr<BackendContext> cpu_context, gpu_context;
+    const uint32_t n_ctx = static_cast<uint32_t>(tokens.size()) + 8;
+    REQUIRE(cpu->create_context(n_ctx, &cpu_context).ok());
+    REQUIRE(gpu->create_context(n_ctx, &gpu_context).ok());
+    uint32_t pos = 0;
+    for (int step = 0; step < 9; ++step) {
+      CAPTURE(step);
+      std::vector<float> cpu_logits(vocab), gpu_logits(vocab);
+      REQUIRE(cpu_context->forward(tokens, pos, 1, cpu_logits.data()).ok());
+      status = gpu_context->forward(tokens, pos, 1, gpu_logits.data());
+      REQUIRE_MESSAGE(status.ok(), status.message());
+      check_close(gpu_logits, std::vector<double>(cpu_logits.begin(), cpu_logits.end()),
+                  kReferenceAbsTol, kReferenceRelTol, "quantized logits");
+      pos += static_cast<uint32_t>(tokens.size());
+      tokens = {argmax(cpu_logits)};
+    }
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("vulkan") {
+
+TEST_CASE("quantized shipped models match cpu") {
+  const uint64_t before = vulkan::validation_message_count();
+  const auto mixed = [](compiler::CompileOptions& options) {
+    options.expert_dtype = DType::q4_0;
+    options.attention_dtype = DType::q8_0;
+  };
+  const auto q4_1 = [](compiler::CompileOptions& options) { options.weight_dtype = DType::q4_1; };
+  for (const char* name : {"shakespeare-moe-top1", "shakespeare-moe-top2"}) {
+    compare_quantized_shipped(name, mixed);
+    compare_quantized_shipped(name, q4_1);
+  }
+  check_no_validation_messages(before);
+}
 
 TEST_CASE("shipped models match references") {
   const uint64_t before = vulkan::validation_message_count();
