@@ -7,6 +7,7 @@
 #include "compile.h"
 #include "gpu_fixture.h"
 #include "model/bundle.h"
+#include "runtime/runtime_fixtures.h"
 #include "support/checkpoint_writer.h"
 #include "support/temp_dir.h"
 #include "vulkan/vulkan_backend.h"
@@ -24,7 +25,7 @@ struct ModelCase {
   const char* label;
   TinyMixtral spec;
   uint64_t max_buffer_range = 0;
-  std::function<void(compiler::CompileOptions&)> edit_options;  // e.g. weight dtypes
+  std::function<void(compiler::CompileOptions&)> edit_options = {};  // e.g. weight dtypes
   bool disable_subgroup_ops = false;
   bool disable_int64 = false;
 };
@@ -197,6 +198,46 @@ TEST_CASE("quantized model matches cpu") {
 namespace sy::test {
 
 TEST_SUITE("vulkan") {
+
+TEST_CASE("norm of wrong dtype rejected") {
+  // Rewrites layers.0.attn_norm in a copy of the bundle as f16 of the same
+  // shape, which passes the loader's size check with checksums off. The norm
+  // kernels read f32 only, so the Vulkan backend must reject it.
+  TempDir dir;
+  TinyMixtral spec;
+  compile_bundle(dir, spec);
+  std::vector<uint8_t> bytes = read_bytes(dir / "model.syb");
+  const auto* model = bundle::GetModel(bytes.data());
+  const auto* tensor = model->tensors()->LookupByKey("layers.0.attn_norm");
+  REQUIRE(tensor != nullptr);
+  const auto* table = reinterpret_cast<const flatbuffers::Table*>(tensor);
+  const size_t table_offset = reinterpret_cast<const uint8_t*>(table) - bytes.data();
+  const auto dtype_field = table->GetOptionalFieldOffset(bundle::Tensor::VT_DTYPE);
+  const auto size_field = table->GetOptionalFieldOffset(bundle::Tensor::VT_SIZE);
+  REQUIRE(dtype_field != 0);
+  REQUIRE(size_field != 0);
+  bytes[table_offset + dtype_field] = static_cast<uint8_t>(DType::f16);
+  const uint64_t f16_size = uint64_t{spec.hidden_size} * 2;
+  std::memcpy(bytes.data() + table_offset + size_field, &f16_size, sizeof(f16_size));
+  write_bytes(dir / "edited.syb", bytes);
+
+  std::unique_ptr<Bundle> bundle;
+  BundleOptions options;
+  options.verify_checksums = false;
+  Status status = Bundle::open((dir / "edited.syb").string(), options, &bundle);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  enable_vulkan_validation();
+  std::unique_ptr<Backend> backend;
+  status = create_vulkan_backend(*bundle, "", &backend);
+  if (status.ok()) {
+    std::unique_ptr<BackendContext> context;
+    status = backend->create_context(16, &context);
+  }
+  CHECK(status.code() == SY_ERROR_UNSUPPORTED);
+  CHECK(status.message() ==
+        "tensor layers.0.attn_norm has dtype f16; the Vulkan backend reads norm weights as f32 "
+        "only, and switchyard-compile always writes them so");
+}
 
 TEST_CASE("context limits and device choice") {
   const uint64_t before = vulkan::validation_message_count();

@@ -104,18 +104,18 @@ class VulkanContext final : public BackendContext {
 Status VulkanContext::init() {
   const Weights& weights = runtime_->weights();
   SY_RETURN_IF_ERROR(weights.get("token_embd", &token_embd_));
-  SY_RETURN_IF_ERROR(weights.get("output_norm", &output_norm_));
+  SY_RETURN_IF_ERROR(weights.get_f32("output_norm", &output_norm_));
   SY_RETURN_IF_ERROR(weights.get(config_.tie_embeddings ? "token_embd" : "output", &lm_head_));
   for (uint32_t i = 0; i < config_.num_layers; ++i) {
     const std::string prefix = "layers." + std::to_string(i) + ".";
     LayerWeights layer;
     layer.moe = config_.layer_ffn[i] == bundle::FfnKind::moe;
-    SY_RETURN_IF_ERROR(weights.get(prefix + "attn_norm", &layer.attn_norm));
+    SY_RETURN_IF_ERROR(weights.get_f32(prefix + "attn_norm", &layer.attn_norm));
     SY_RETURN_IF_ERROR(weights.get(prefix + "attn_q", &layer.attn_q));
     SY_RETURN_IF_ERROR(weights.get(prefix + "attn_k", &layer.attn_k));
     SY_RETURN_IF_ERROR(weights.get(prefix + "attn_v", &layer.attn_v));
     SY_RETURN_IF_ERROR(weights.get(prefix + "attn_output", &layer.attn_output));
-    SY_RETURN_IF_ERROR(weights.get(prefix + "ffn_norm", &layer.ffn_norm));
+    SY_RETURN_IF_ERROR(weights.get_f32(prefix + "ffn_norm", &layer.ffn_norm));
     if (layer.moe) {
       SY_RETURN_IF_ERROR(weights.get(prefix + "ffn_router", &layer.router));
       SY_RETURN_IF_ERROR(weights.get(prefix + "ffn_gate_up_exps", &layer.gate_up));

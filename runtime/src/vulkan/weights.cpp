@@ -109,4 +109,15 @@ Status Weights::get(const std::string& name, const WeightTensor** out) const {
   return Status();
 }
 
+Status Weights::get_f32(const std::string& name, const WeightTensor** out) const {
+  SY_RETURN_IF_ERROR(get(name, out));
+  if ((*out)->dtype != DType::f32) {
+    return make_error(SY_ERROR_UNSUPPORTED,
+                      "tensor %s has dtype %s; the Vulkan backend reads norm weights as f32 only, "
+                      "and switchyard-compile always writes them so",
+                      name.c_str(), dtype_name((*out)->dtype));
+  }
+  return Status();
+}
+
 }  // namespace sy::vulkan

@@ -51,6 +51,9 @@ class Weights {
   Status upload(Runtime& runtime, const Bundle& bundle);
   // Returns the tensor called `name`, or an error naming it.
   Status get(const std::string& name, const WeightTensor** out) const;
+  // As get(), and rejects a tensor that is not f32: the norm kernels read
+  // their weights as f32 only.
+  Status get_f32(const std::string& name, const WeightTensor** out) const;
   const WeightTensor* find(const std::string& name) const;
   void clear() { tensors_.clear(); }
 
