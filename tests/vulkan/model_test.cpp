@@ -28,6 +28,7 @@ struct ModelCase {
   std::function<void(compiler::CompileOptions&)> edit_options = {};  // e.g. weight dtypes
   bool disable_subgroup_ops = false;
   bool disable_int64 = false;
+  std::string device_profile = "";  // RuntimeOptions::device_profile; "" = the environment's
 };
 
 // Runs a prompt batch and then single decode steps on both backends and
@@ -44,6 +45,7 @@ void compare_with_cpu(const ModelCase& c) {
   options.max_buffer_range = c.max_buffer_range;
   options.disable_subgroup_ops = c.disable_subgroup_ops;
   options.disable_int64 = c.disable_int64;
+  options.device_profile = c.device_profile;
   enable_vulkan_validation();
   std::unique_ptr<Backend> gpu;
   status = vulkan::create_backend(*bundle, options, &gpu);
@@ -179,6 +181,8 @@ TEST_CASE("quantized model matches cpu") {
   cases.push_back({"q4_0 split weights", spec, 4096, all(DType::q4_0)});
   cases.push_back({"q8_0 shared memory", spec, 0, all(DType::q8_0), true});
   cases.push_back({"q4_1 16-byte loads", spec, 0, all(DType::q4_1), false, true});
+  // The mobile profile has no 8-bit storage and no subgroup operations.
+  cases.push_back({"q4_0 mobile profile", spec, 0, all(DType::q4_0), false, false, "mobile"});
   {
     TinyMixtral fused = spec;
     fused.layout = ExpertLayout::fused;
