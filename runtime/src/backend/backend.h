@@ -38,7 +38,7 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string device_name() const = 0;
-  // Creates a context whose KV cache holds n_ctx positions (at most max_context).
+  // Creates a context whose KV cache has room for n_ctx positions (at most max_context).
   virtual Status create_context(uint32_t n_ctx, std::unique_ptr<BackendContext>* out) = 0;
 };
 
