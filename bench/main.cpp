@@ -3,7 +3,7 @@
 // copy bandwidth. Prints a table and writes the same figures as JSON.
 //
 // Usage: switchyard-bench BUNDLE [--json PATH] [--device NAME] [--decode N]
-//                         [--prompts 16,64,256,1024]
+//                         [--prompts 16,64,256,1024] [--profile]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -110,6 +110,7 @@ struct Options {
   std::string device;
   uint32_t decode_tokens = 32;
   std::vector<uint32_t> prompts = {16, 64, 256, 1024};
+  bool profile = false;
 };
 
 bool parse_args(int argc, char** argv, Options* options) {
@@ -127,6 +128,8 @@ bool parse_args(int argc, char** argv, Options* options) {
       std::stringstream list(argv[++i]);
       std::string item;
       while (std::getline(list, item, ',')) options->prompts.push_back(std::stoul(item));
+    } else if (arg == "--profile") {
+      options->profile = true;
     } else if (options->bundle.empty() && arg[0] != '-') {
       options->bundle = arg;
     } else {
@@ -155,12 +158,19 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, &options)) {
     std::fprintf(stderr,
                  "usage: switchyard-bench BUNDLE [--json PATH] [--device NAME] [--decode N] "
-                 "[--prompts 16,64,256,1024]\n"
+                 "[--prompts 16,64,256,1024] [--profile]\n"
                  "  --json     also write the results as JSON to PATH\n"
                  "  --device   Vulkan device name substring or index (default: automatic)\n"
                  "  --decode   decode steps to time (default 32)\n"
-                 "  --prompts  prompt lengths in tokens to time prefill with\n");
+                 "  --prompts  prompt lengths in tokens to time prefill with\n"
+                 "  --profile  print device time per kernel (SWITCHYARD_PROFILE=1) at exit\n");
     return 2;
+  }
+  if (options.profile) {
+    // The Vulkan context reads the variable when it is created and logs its
+    // totals at info level when it is destroyed.
+    setenv("SWITCHYARD_PROFILE", "1", 1);
+    sy_set_log_callback(nullptr, nullptr, SY_LOG_INFO);
   }
   WeightTraffic traffic;
   if (!read_traffic(options.bundle, &traffic)) return 1;

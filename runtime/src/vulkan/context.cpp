@@ -5,10 +5,12 @@
 #include "vulkan/context.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "vulkan/ops.h"
 
 namespace sy::vulkan {
@@ -41,6 +43,9 @@ class VulkanContext final : public BackendContext {
         config_(config),
         n_ctx_(n_ctx),
         arena_(runtime_->device().handle()) {}
+  ~VulkanContext() override {
+    if (profiler_ != nullptr) SY_LOG_INFO("%s", profiler_->report().c_str());
+  }
 
   Status init();
   Status forward(std::span<const int32_t> tokens, uint32_t pos, uint32_t n_logits,
@@ -99,6 +104,7 @@ class VulkanContext final : public BackendContext {
   Buffer route_weights_;         // f32 [L, n, top_k], host-visible
   Buffer logits_;                // f32 [n_logits, V], host-visible
   uint32_t last_n_ = 0;
+  std::unique_ptr<Profiler> profiler_;  // SWITCHYARD_PROFILE=1 only
 };
 
 Status VulkanContext::init() {
@@ -128,6 +134,10 @@ Status VulkanContext::init() {
   }
 
   SY_RETURN_IF_ERROR(CommandStream::create(runtime_->device(), &stream_));
+  if (Profiler::requested(runtime_->device())) {
+    profiler_ = std::make_unique<Profiler>();
+    SY_RETURN_IF_ERROR(profiler_->init(runtime_->device()));
+  }
   const uint64_t cache_bytes = uint64_t{n_ctx_} * kv_dim() * sizeof(float);
   k_cache_.resize(config_.num_layers);
   v_cache_.resize(config_.num_layers);
@@ -221,16 +231,30 @@ Status VulkanContext::forward(std::span<const int32_t> tokens, uint32_t pos, uin
   SY_RETURN_IF_ERROR(ensure_batch_buffers(n, n_logits));
   std::memcpy(tokens_.mapped(), tokens.data(), n * sizeof(int32_t));
 
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
   SY_RETURN_IF_ERROR(arena_.reset());
   SY_RETURN_IF_ERROR(stream_.begin());
   Recorder rec(*runtime_, stream_.command_buffer(), &arena_);
+  if (profiler_ != nullptr) {
+    profiler_->begin(stream_.command_buffer());
+    rec.set_profiler(profiler_.get());
+  }
   for (uint32_t begin = 0; begin < n; begin += batch_capacity_) {
     const uint32_t count = std::min(batch_capacity_, n - begin);
     SY_RETURN_IF_ERROR(record_slice(rec, begin, count, n, pos, n_logits));
   }
   // Makes the logits and routing writes visible to the host after the fence wait.
   rec.host_read_barrier();
+  const Clock::time_point recorded = Clock::now();
   SY_RETURN_IF_ERROR(stream_.submit_and_wait(runtime_->device()));
+  if (profiler_ != nullptr) {
+    const std::chrono::duration<double> record_time = recorded - start;
+    const std::chrono::duration<double> run_time = Clock::now() - recorded;
+    profiler_->add_host(n == 1 ? "decode record" : "prefill record", record_time.count());
+    profiler_->add_host(n == 1 ? "decode submit+wait" : "prefill submit+wait", run_time.count());
+    SY_RETURN_IF_ERROR(profiler_->collect());
+  }
 
   std::memcpy(logits, logits_.mapped(), uint64_t{n_logits} * config_.vocab_size * sizeof(float));
   last_n_ = n;

@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "vulkan/buffer.h"
 #include "vulkan/pipeline.h"
+#include "vulkan/profiler.h"
 #include "vulkan/runtime.h"
 #include "vulkan/weights.h"
 
@@ -44,6 +45,8 @@ class Recorder {
   void host_read_barrier();
 
   const Runtime& runtime() const { return runtime_; }
+  // Times every later dispatch with `profiler` (null: no timing).
+  void set_profiler(Profiler* profiler) { profiler_ = profiler; }
 
  private:
   const Runtime& runtime_;
@@ -51,6 +54,7 @@ class Recorder {
   Status bind(const Kernel& kernel, std::initializer_list<BufferRange> buffers);
 
   DescriptorArena* arena_;
+  Profiler* profiler_ = nullptr;
 };
 
 struct EmbedPush {

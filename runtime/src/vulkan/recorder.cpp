@@ -47,6 +47,7 @@ Status Recorder::dispatch(const Kernel& kernel, std::initializer_list<BufferRang
                        bytes.data());
     vkCmdDispatch(command_buffer_, groups_x, slice, 1);
   }
+  if (profiler_ != nullptr) profiler_->mark(command_buffer_, spec.tokens > 1 ? spec.shader + " (tiled)" : spec.shader);
   return Status();
 }
 
@@ -58,6 +59,7 @@ Status Recorder::dispatch_indirect(const Kernel& kernel, std::initializer_list<B
   vkCmdPushConstants(command_buffer_, kernel.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size,
                      push);
   vkCmdDispatchIndirect(command_buffer_, indirect, offset);
+  if (profiler_ != nullptr) profiler_->mark(command_buffer_, kernel.spec().tokens > 1 ? kernel.spec().shader + " (tiled)" : kernel.spec().shader);
   return Status();
 }
 
