@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh build                  configure and build every harness
 #   scripts/fuzz.sh smoke [SECONDS]        run each harness for SECONDS (default 20)
 #   scripts/fuzz.sh run HARNESS [RUNS]     run one harness for RUNS inputs (default 1000000)
+# FUZZ_JOBS sets how many compile jobs the build runs (default 2).
 # New inputs go to build-fuzz/corpus/HARNESS, crashes to build-fuzz/artifacts/;
 # the committed seeds in tests/fuzz/corpus/HARNESS are only read. Exits non-zero
 # when a harness crashes, hangs or trips a sanitizer.
@@ -11,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=build-fuzz
+jobs=${FUZZ_JOBS:-2}
 harnesses=(bundle bundle_load safetensors hf_config tokenizer_json tokenizer_encode tokenizer_decode)
 
 # Seed folder under tests/fuzz/corpus/: both bundle harnesses read .syb files.
@@ -35,7 +37,7 @@ max_len() {
 build() {
   CC=clang-14 CXX=clang++-14 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSWITCHYARD_BUILD_FUZZERS=ON >/dev/null
-  cmake --build "$build_dir" --target switchyard_fuzzers
+  cmake --build "$build_dir" -j "$jobs" --target switchyard_fuzzers
 }
 
 run_harness() {

@@ -1,5 +1,7 @@
 #include "checkpoint.h"
 
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <fmt/format.h>
@@ -9,21 +11,29 @@
 
 namespace sy::compiler {
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
+std::string read_text_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw CompileError(fmt::format("{}: file not found", path.string()));
   }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) throw CompileError(fmt::format("{}: cannot open", path.string()));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CompileError(fmt::format("{}: cannot open", path.string()));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  if (in.bad()) throw CompileError(fmt::format("{}: read failed", path.string()));
+  return text;
+}
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
   try {
-    nlohmann::json value = nlohmann::json::parse(file);
-    std::fclose(file);
-    return value;
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    std::fclose(file);
-    throw CompileError(fmt::format("{}: invalid JSON: {}", path.string(), e.what()));
+    // parse_error for bad syntax, out_of_range for a number too large for a double.
+    throw CompileError(fmt::format("{}: invalid JSON: {}", file, e.what()));
   }
+}
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  return parse_json_text(read_text_file(path), path.string());
 }
 
 Checkpoint::Checkpoint(const std::filesystem::path& dir) : dir_(dir) {

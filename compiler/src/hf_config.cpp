@@ -129,10 +129,9 @@ const std::vector<std::string>& supported_model_types() {
 
 namespace {
 
-ModelSpec parse_config_json(const std::filesystem::path& path, bool allow_unknown_keys,
-                            std::vector<std::string>& warnings) {
-  const std::string file = path.string();
-  nlohmann::json config = read_json_file(path);
+ModelSpec parse_config_json(std::string_view text, const std::string& file,
+                            bool allow_unknown_keys, std::vector<std::string>& warnings) {
+  nlohmann::json config = parse_json_text(text, file);
   if (!config.is_object()) throw CompileError(fmt::format("{}: expected a JSON object", file));
 
   const auto& model_type = require(config, file, "model_type");
@@ -225,12 +224,16 @@ ModelSpec parse_config_json(const std::filesystem::path& path, bool allow_unknow
 
 ModelSpec parse_hf_config(const std::filesystem::path& path, bool allow_unknown_keys,
                           std::vector<std::string>& warnings) {
+  return parse_hf_config_text(read_text_file(path), path.string(), allow_unknown_keys, warnings);
+}
+
+ModelSpec parse_hf_config_text(std::string_view text, const std::string& file,
+                               bool allow_unknown_keys, std::vector<std::string>& warnings) {
   try {
-    return parse_config_json(path, allow_unknown_keys, warnings);
+    return parse_config_json(text, file, allow_unknown_keys, warnings);
   } catch (const nlohmann::json::exception& e) {
     // A key read without checking its type, e.g. "hidden_act": 5.
-    throw CompileError(
-        fmt::format("{}: a value has the wrong JSON type: {}", path.string(), e.what()));
+    throw CompileError(fmt::format("{}: a value has the wrong JSON type: {}", file, e.what()));
   }
 }
 

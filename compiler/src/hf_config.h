@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "switchyard/switchyard_generated.h"
@@ -53,7 +54,13 @@ const std::vector<std::string>& supported_model_types();
 
 // Parses `path` (a config.json). Unknown keys are an error unless
 // `allow_unknown_keys`, in which case each becomes a line in `warnings`.
+// Throws CompileError naming the file.
 ModelSpec parse_hf_config(const std::filesystem::path& path, bool allow_unknown_keys,
                           std::vector<std::string>& warnings);
+
+// Parses the contents of a config.json, as parse_hf_config does after reading
+// the file; `file` names it in error messages.
+ModelSpec parse_hf_config_text(std::string_view text, const std::string& file,
+                               bool allow_unknown_keys, std::vector<std::string>& warnings);
 
 }  // namespace sy::compiler

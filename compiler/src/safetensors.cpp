@@ -72,33 +72,53 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
     throw CompileError(fmt::format("{}: cannot stat: {}", path.string(), std::strerror(saved)));
   }
   try {
-    const auto file_size = static_cast<uint64_t>(info.st_size);
-    if (file_size < 8) {
-      throw CompileError(fmt::format(
-          "{}: truncated safetensors file: {} bytes, expected at least the 8-byte header length",
-          path.string(), file_size));
-    }
-    uint8_t length_bytes[8];
-    read_exact(fd_, path_, 0, length_bytes, 8);
-    uint64_t header_size = 0;
-    for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | length_bytes[i];
-    if (header_size > kMaxHeaderBytes) {
-      throw CompileError(fmt::format("{}: safetensors header is {} bytes, more than the {} byte limit",
-                                     path.string(), header_size, kMaxHeaderBytes));
-    }
-    if (header_size > file_size - 8) {
-      throw CompileError(fmt::format(
-          "{}: truncated safetensors file: header needs {} bytes but only {} follow the length",
-          path.string(), header_size, file_size - 8));
-    }
-    std::string json_text(header_size, '\0');
-    read_exact(fd_, path_, 8, reinterpret_cast<uint8_t*>(json_text.data()), header_size);
-    data_start_ = 8 + header_size;
-    parse_header(json_text, file_size - data_start_);
+    read_header(static_cast<uint64_t>(info.st_size));
   } catch (...) {
     ::close(fd_);
     throw;
   }
+}
+
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, std::span<const uint8_t> bytes)
+    : path_(path), memory_(bytes) {
+  read_header(bytes.size());
+}
+
+void SafetensorsFile::read_header(uint64_t file_size) {
+  if (file_size < 8) {
+    throw CompileError(fmt::format(
+        "{}: truncated safetensors file: {} bytes, expected at least the 8-byte header length",
+        path_.string(), file_size));
+  }
+  uint8_t length_bytes[8];
+  read_at(0, length_bytes, 8);
+  uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | length_bytes[i];
+  if (header_size > kMaxHeaderBytes) {
+    throw CompileError(fmt::format("{}: safetensors header is {} bytes, more than the {} byte limit",
+                                   path_.string(), header_size, kMaxHeaderBytes));
+  }
+  if (header_size > file_size - 8) {
+    throw CompileError(fmt::format(
+        "{}: truncated safetensors file: header needs {} bytes but only {} follow the length",
+        path_.string(), header_size, file_size - 8));
+  }
+  std::string json_text(header_size, '\0');
+  read_at(8, reinterpret_cast<uint8_t*>(json_text.data()), header_size);
+  data_start_ = 8 + header_size;
+  parse_header(json_text, file_size - data_start_);
+}
+
+void SafetensorsFile::read_at(uint64_t offset, uint8_t* out, uint64_t size) const {
+  if (fd_ >= 0) {
+    read_exact(fd_, path_, offset, out, size);
+    return;
+  }
+  if (offset > memory_.size() || size > memory_.size() - offset) {
+    throw CompileError(fmt::format("{}: read failed at byte {}: unexpected end of file",
+                                   path_.string(), offset));
+  }
+  if (size > 0) std::memcpy(out, memory_.data() + offset, size);
 }
 
 SafetensorsFile::~SafetensorsFile() {
@@ -207,7 +227,7 @@ void SafetensorsFile::read(const SourceTensor& tensor, uint64_t offset, std::spa
     throw CompileError(fmt::format("{}: read of {} bytes at {} is outside tensor '{}' ({} bytes)",
                                    path_.string(), out.size(), offset, tensor.name, tensor.size));
   }
-  read_exact(fd_, path_, tensor.file_offset + offset, out.data(), out.size());
+  read_at(tensor.file_offset + offset, out.data(), out.size());
 }
 
 }  // namespace sy::compiler

@@ -1,6 +1,7 @@
 // Strict reader for the safetensors format: an 8-byte little-endian header
 // length N, N bytes of JSON, then the tensor data. Data are read with pread in
-// caller-sized pieces, so memory use does not grow with the file.
+// caller-sized pieces, so memory use does not grow with the file. The fuzz
+// harness reads the same format from memory.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,9 @@ class SafetensorsFile {
   // data_offsets match the shapes, stay inside the file and do not overlap.
   // Throws CompileError naming the file and the tensor.
   explicit SafetensorsFile(const std::filesystem::path& path);
+  // Same checks on a file already in memory, which must outlive this object;
+  // `path` only names it in messages.
+  SafetensorsFile(const std::filesystem::path& path, std::span<const uint8_t> bytes);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
@@ -48,10 +52,14 @@ class SafetensorsFile {
   void read(const SourceTensor& tensor, uint64_t offset, std::span<uint8_t> out) const;
 
  private:
+  void read_header(uint64_t file_size);
   void parse_header(std::string_view json_text, uint64_t data_size);
+  // Reads from the open file, or from memory_ when fd_ is -1.
+  void read_at(uint64_t offset, uint8_t* out, uint64_t size) const;
 
   std::filesystem::path path_;
   int fd_ = -1;
+  std::span<const uint8_t> memory_;
   uint64_t data_start_ = 0;
   std::vector<SourceTensor> tensors_;
 };

@@ -138,15 +138,17 @@ int lookup_id(const TokenizerSpec& out, const std::string& text) {
 
 // Special ids: tokenizer_config.json token strings first, then
 // generation_config.json ids, then config.json ids.
-void read_special_ids(const std::filesystem::path& dir, const ModelSpec& spec, TokenizerSpec& out) {
+void read_special_ids(const TokenizerFiles& files, const std::filesystem::path& dir,
+                      const ModelSpec& spec, TokenizerSpec& out) {
   json tokenizer_config = json::object();
   json generation_config = json::object();
-  std::error_code ec;
-  if (std::filesystem::exists(dir / "tokenizer_config.json", ec)) {
-    tokenizer_config = read_json_file(dir / "tokenizer_config.json");
+  if (files.tokenizer_config_json) {
+    tokenizer_config =
+        parse_json_text(*files.tokenizer_config_json, (dir / "tokenizer_config.json").string());
   }
-  if (std::filesystem::exists(dir / "generation_config.json", ec)) {
-    generation_config = read_json_file(dir / "generation_config.json");
+  if (files.generation_config_json) {
+    generation_config =
+        parse_json_text(*files.generation_config_json, (dir / "generation_config.json").string());
   }
 
   auto from_config = [&](const char* text_key, const char* id_key, std::optional<int> fallback) {
@@ -198,11 +200,10 @@ void read_special_ids(const std::filesystem::path& dir, const ModelSpec& spec, T
 
 namespace {
 
-TokenizerSpec import_tokenizer_files(const std::filesystem::path& dir, const ModelSpec& spec,
-                                     std::vector<std::string>& warnings) {
-  const auto path = dir / "tokenizer.json";
-  const std::string file = path.string();
-  json tokenizer = read_json_file(path);
+TokenizerSpec import_tokenizer_json(const TokenizerFiles& files, const std::filesystem::path& dir,
+                                    const ModelSpec& spec, std::vector<std::string>& warnings) {
+  const std::string file = (dir / "tokenizer.json").string();
+  json tokenizer = parse_json_text(files.tokenizer_json, file);
   if (!tokenizer.is_object() || !tokenizer.contains("model") || !tokenizer["model"].is_object()) {
     throw CompileError(fmt::format("{}: expected an object with a \"model\" object", file));
   }
@@ -226,7 +227,7 @@ TokenizerSpec import_tokenizer_files(const std::filesystem::path& dir, const Mod
 
   read_tokens(tokenizer, file, spec, out, warnings);
   read_merges(model, file, out);
-  read_special_ids(dir, spec, out);
+  read_special_ids(files, dir, spec, out);
   for (int id : {out.bos_id, out.eos_id, out.pad_id, out.unk_id}) {
     if (id >= static_cast<int>(spec.vocab_size)) {
       throw CompileError(fmt::format("{}: special token id {} is outside vocab_size {}", file, id,
@@ -240,8 +241,22 @@ TokenizerSpec import_tokenizer_files(const std::filesystem::path& dir, const Mod
 
 TokenizerSpec import_tokenizer(const std::filesystem::path& dir, const ModelSpec& spec,
                                std::vector<std::string>& warnings) {
+  TokenizerFiles files;
+  files.tokenizer_json = read_text_file(dir / "tokenizer.json");
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "tokenizer_config.json", ec)) {
+    files.tokenizer_config_json = read_text_file(dir / "tokenizer_config.json");
+  }
+  if (std::filesystem::exists(dir / "generation_config.json", ec)) {
+    files.generation_config_json = read_text_file(dir / "generation_config.json");
+  }
+  return import_tokenizer_text(files, dir, spec, warnings);
+}
+
+TokenizerSpec import_tokenizer_text(const TokenizerFiles& files, const std::filesystem::path& dir,
+                                    const ModelSpec& spec, std::vector<std::string>& warnings) {
   try {
-    return import_tokenizer_files(dir, spec, warnings);
+    return import_tokenizer_json(files, dir, spec, warnings);
   } catch (const nlohmann::json::exception& e) {
     // A key that the readers above take without checking its type, e.g. a
     // number where a string belongs.

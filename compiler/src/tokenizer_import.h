@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,23 @@ struct TokenizerSpec {
   std::vector<int> stop_ids;
 };
 
+// Contents of a checkpoint's tokenizer files; std::nullopt for an optional
+// file that is missing.
+struct TokenizerFiles {
+  std::string tokenizer_json;
+  std::optional<std::string> tokenizer_config_json;
+  std::optional<std::string> generation_config_json;
+};
+
 // Reads the tokenizer files in `dir`. tokenizer.json is required; the other
 // two are optional. Token ids fall back to those in `spec` (config.json).
+// Throws CompileError naming the file.
 TokenizerSpec import_tokenizer(const std::filesystem::path& dir, const ModelSpec& spec,
                                std::vector<std::string>& warnings);
+
+// Imports tokenizer files already read into memory, as import_tokenizer does
+// after reading them; `dir` names their folder in error messages.
+TokenizerSpec import_tokenizer_text(const TokenizerFiles& files, const std::filesystem::path& dir,
+                                    const ModelSpec& spec, std::vector<std::string>& warnings);
 
 }  // namespace sy::compiler
