@@ -13,6 +13,7 @@ namespace sy::test {
 namespace {
 
 bool g_validation_failed = false;
+uint64_t g_expected_messages = 0;
 
 // A doctest listener: it sees every test case start and end but cannot fail
 // an assertion, so it records the failure for main() to report.
@@ -25,17 +26,19 @@ class ValidationListener : public doctest::IReporter {
   void test_case_start(const doctest::TestCaseData& data) override {
     current_ = &data;
     before_ = vulkan::validation_message_count();
+    g_expected_messages = 0;
   }
 
   void test_case_end(const doctest::CurrentTestCaseStats&) override {
     const uint64_t messages = vulkan::validation_message_count() - before_;
-    if (messages == 0) return;
+    if (messages == g_expected_messages) return;
     g_validation_failed = true;
     std::fprintf(stderr,
-                 "error: test case \"%s\" (%s:%d) caused %llu Vulkan validation messages; the "
-                 "log above shows them\n",
+                 "error: test case \"%s\" (%s:%d) caused %llu Vulkan validation messages, %llu "
+                 "of them on purpose; the log above shows them\n",
                  current_->m_name, current_->m_file.c_str(), current_->m_line,
-                 static_cast<unsigned long long>(messages));
+                 static_cast<unsigned long long>(messages),
+                 static_cast<unsigned long long>(g_expected_messages));
   }
 
   void test_case_reenter(const doctest::TestCaseData&) override {}
@@ -57,6 +60,8 @@ class ValidationListener : public doctest::IReporter {
 }  // namespace
 
 bool validation_messages_seen() { return g_validation_failed; }
+
+void expect_validation_messages(uint64_t count) { g_expected_messages += count; }
 
 }  // namespace sy::test
 
