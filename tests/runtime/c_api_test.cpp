@@ -58,6 +58,10 @@ sy_generate_options greedy(uint32_t max_tokens) {
 
 TEST_SUITE("c api") {
 
+TEST_CASE("version is the project version") {
+  CHECK(std::string(sy_version()) == SY_PROJECT_VERSION);
+}
+
 TEST_CASE("null arguments") {
   sy_model* model = nullptr;
   CHECK(sy_model_load(nullptr, nullptr, &model) == SY_ERROR_INVALID_ARGUMENT);

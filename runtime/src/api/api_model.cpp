@@ -49,7 +49,8 @@ void sy_set_log_callback(sy_log_fn callback, void* user_data, sy_log_level min_l
   sy::set_log_callback(callback, user_data, min_level);
 }
 
-const char* sy_version(void) { return "0.1.0"; }
+// SWITCHYARD_VERSION is the CMake project version (runtime/CMakeLists.txt).
+const char* sy_version(void) { return SWITCHYARD_VERSION; }
 
 void sy_model_options_init(sy_model_options* options) {
   if (options == nullptr) return;
