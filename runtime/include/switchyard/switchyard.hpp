@@ -5,6 +5,8 @@
 #define SWITCHYARD_HPP
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -35,7 +37,17 @@ class Result {
   Result(Status status) : data_(std::move(status)) {}
 
   bool ok() const { return std::holds_alternative<T>(data_); }
-  T& value() { return std::get<T>(data_); }
+  // Returns the value. Check ok() first: on an error result this prints the
+  // error to stderr and aborts, because this header throws no exceptions.
+  T& value() {
+    T* value = std::get_if<T>(&data_);
+    if (value == nullptr) {
+      std::fprintf(stderr, "switchyard: Result::value() called on an error result: %s\n",
+                   std::get_if<Status>(&data_)->message.c_str());
+      std::abort();
+    }
+    return *value;
+  }
   const Status& status() const {
     static const Status success;
     return ok() ? success : std::get<Status>(data_);
