@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 #include "runtime/runtime_fixtures.h"
@@ -19,14 +20,21 @@ void capture(sy_log_level, const char* message, void* user_data) {
   *log += '\n';
 }
 
-// Dispatch count on the report line of `kernel`, or -1 when it has none.
+// Dispatch count on the report line of `kernel` in any variant (such as
+// attention_i64 or rmsnorm_shmem), or -1 when there is no such line.
 long long dispatches(const std::string& log, const std::string& kernel) {
-  const std::string key = "  " + kernel + " ";
-  const size_t at = log.find(key);
-  if (at == std::string::npos) return -1;
-  long long count = -1;
-  std::sscanf(log.c_str() + at + key.size(), "%lld dispatches", &count);
-  return count;
+  std::istringstream lines(log);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const std::string prefix = "  " + kernel;
+    if (line.rfind(prefix, 0) != 0 || line.size() == prefix.size()) continue;
+    const char next = line[prefix.size()];
+    if (next != ' ' && next != '_') continue;
+    long long count = -1;
+    std::sscanf(line.c_str(), " %*s %lld dispatches", &count);
+    return count;
+  }
+  return -1;
 }
 
 }  // namespace
