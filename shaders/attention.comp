@@ -17,6 +17,16 @@ layout(binding = 1) readonly buffer KeyCache { float k_cache[]; };  // [n_ctx, n
 layout(binding = 1) readonly buffer KeyCacheVec4 { vec4 k4[]; };
 layout(binding = 2) readonly buffer ValueCache { float v_cache[]; };
 layout(binding = 2) readonly buffer ValueCacheVec4 { vec4 v4[]; };
+#ifdef WIDE_INT64
+// 32-byte views (8 floats) of q, k and v: on lavapipe a load costs the same
+// per component whether the component is 32 or 64 bits wide.
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+layout(binding = 0) readonly buffer QueryWide { u64vec4 q8[]; };
+layout(binding = 1) readonly buffer KeyCacheWide { u64vec4 k8[]; };
+layout(binding = 2) readonly buffer ValueCacheWide { u64vec4 v8[]; };
+vec4 low_floats(u64vec4 v) { return vec4(uintBitsToFloat(unpack32(v.x)), uintBitsToFloat(unpack32(v.y))); }
+vec4 high_floats(u64vec4 v) { return vec4(uintBitsToFloat(unpack32(v.z)), uintBitsToFloat(unpack32(v.w))); }
+#endif
 layout(binding = 3) coherent buffer Scores { float scores[]; };   // [chunk, num_heads, score_stride]
 layout(binding = 4) writeonly buffer Output { float out_values[]; };  // [n, num_heads * head_dim]
 
@@ -46,12 +56,26 @@ void main() {
   // With head_dim a multiple of 4, every row start is too, so q, k and v are
   // read as vec4: the cost on lavapipe follows the number of loads.
   const bool vec4_rows = p.head_dim % 4 == 0;
+#ifdef WIDE_INT64
+  const bool wide_rows = p.head_dim % 8 == 0;
+#else
+  const bool wide_rows = false;
+#endif
 
   // Scores and their maximum.
   float local_max = -3.402823e38;
   for (uint j = lane; j < keys; j += LOCAL_SIZE) {
     float dot_qk = 0.0;
-    if (vec4_rows) {
+    if (wide_rows) {
+#ifdef WIDE_INT64
+      const uint k_base = (j * kv_stride + kv_base) / 8;
+      for (uint c = 0; c < p.head_dim / 8; ++c) {
+        const u64vec4 qw = q8[q_base / 8 + c];
+        const u64vec4 kw = k8[k_base + c];
+        dot_qk += dot(low_floats(qw), low_floats(kw)) + dot(high_floats(qw), high_floats(kw));
+      }
+#endif
+    } else if (vec4_rows) {
       const uint k_base = (j * kv_stride + kv_base) / 4;
       for (uint c = 0; c < p.head_dim / 4; ++c) dot_qk += dot(q4[q_base / 4 + c], k4[k_base + c]);
     } else {
@@ -76,6 +100,25 @@ void main() {
   barrier();
 
   // Weighted sum of values.
+#ifdef WIDE_INT64
+  if (wide_rows) {
+    for (uint c = lane; c < p.head_dim / 8; c += LOCAL_SIZE) {
+      vec4 low = vec4(0.0);
+      vec4 high = vec4(0.0);
+      for (uint j = 0; j < keys; ++j) {
+        const float weight = scores[score_base + j];
+        const u64vec4 vw = v8[(j * kv_stride + kv_base) / 8 + c];
+        low += weight * low_floats(vw);
+        high += weight * high_floats(vw);
+      }
+      for (uint i = 0; i < 4; ++i) {
+        out_values[q_base + 8 * c + i] = low[i] * inv_sum;
+        out_values[q_base + 8 * c + 4 + i] = high[i] * inv_sum;
+      }
+    }
+    return;
+  }
+#endif
   if (vec4_rows) {
     for (uint c = lane; c < p.head_dim / 4; c += LOCAL_SIZE) {
       vec4 acc = vec4(0.0);

@@ -160,12 +160,19 @@ TEST_CASE("rope rotate_half with scaling") {
 
 TEST_CASE("attention grouped-query causal") {
   const uint64_t before = vulkan::validation_message_count();
-  for (bool disable_subgroups : {false, true}) {
+  // Head sizes 8, 12 and 6 take the 32-byte, vec4 and scalar paths; the
+  // three runtime options give the _i64, plain and _shmem kernels.
+  for (const auto [disable_subgroups, disable_int64] :
+       {std::pair{false, false}, std::pair{false, true}, std::pair{true, false}})
+  for (const uint32_t d : {8u, 12u, 6u}) {
     CAPTURE(disable_subgroups);
+    CAPTURE(disable_int64);
+    CAPTURE(d);
     vulkan::RuntimeOptions options;
     options.disable_subgroup_ops = disable_subgroups;
+    options.disable_int64 = disable_int64;
     auto runtime = make_runtime(options);
-    const uint32_t n = 3, heads = 4, kv_heads = 2, d = 8, n_ctx = 20, pos0 = 5;
+    const uint32_t n = 3, heads = 4, kv_heads = 2, n_ctx = 20, pos0 = 5;
     const uint32_t q_dim = heads * d, kv_dim = kv_heads * d;
     const std::vector<float> q = random_values(n * q_dim, 7, 2.0f);
     const std::vector<float> k = random_values(n_ctx * kv_dim, 8, 2.0f);

@@ -128,8 +128,9 @@ Status Runtime::create_kernels() {
   SY_RETURN_IF_ERROR(create_weight_kernels(1));
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {"rmsnorm" + reduce_variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
+  const std::string attention_variant = use_subgroups_ && use_int64_ ? "_i64" : reduce_variant;
   SY_RETURN_IF_ERROR(Kernel::create(
-      device_, {"attention" + reduce_variant, 5, sizeof(AttentionPush), reduce_size, 1},
+      device_, {"attention" + attention_variant, 5, sizeof(AttentionPush), reduce_size, 1},
       &kernels_.attention));
   SY_RETURN_IF_ERROR(
       Kernel::create(device_, {"rope", 1, sizeof(RopePush), plain_size, 1}, &kernels_.rope));
