@@ -14,10 +14,10 @@ namespace sy::compiler {
 // regular file or cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 
-// Parses `text`; `file` names it in the CompileError thrown for invalid JSON.
+// Parses `text`. `file` names the source in the CompileError thrown for invalid JSON.
 nlohmann::json parse_json_text(std::string_view text, const std::string& file);
 
-// read_text_file, then parse_json_text.
+// Reads `path` with read_text_file and parses it with parse_json_text.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
 }  // namespace sy::compiler

@@ -52,6 +52,8 @@ class Recorder {
   const Runtime& runtime_;
   VkCommandBuffer command_buffer_;
   Status bind(const Kernel& kernel, std::initializer_list<BufferRange> buffers);
+  // Times the dispatch just recorded, when a profiler is set.
+  void mark_profile(const Kernel& kernel);
 
   DescriptorArena* arena_;
   Profiler* profiler_ = nullptr;

@@ -29,8 +29,8 @@ class Profiler {
   Status init(const Device& device);
   // Records the query reset and the start timestamp, first in each command buffer.
   void begin(VkCommandBuffer command_buffer);
-  // Timestamp after the dispatch of `kernel`; dispatches past the pool's size
-  // are not timed.
+  // Writes a timestamp after the dispatch of `kernel`. Dispatches past the
+  // pool's size are not timed.
   void mark(VkCommandBuffer command_buffer, const std::string& kernel);
   // Reads the timestamps of the finished command buffer and adds them up.
   Status collect();

@@ -47,7 +47,7 @@ Status Recorder::dispatch(const Kernel& kernel, std::initializer_list<BufferRang
                        bytes.data());
     vkCmdDispatch(command_buffer_, groups_x, slice, 1);
   }
-  if (profiler_ != nullptr) profiler_->mark(command_buffer_, spec.tokens > 1 ? spec.shader + " (tiled)" : spec.shader);
+  mark_profile(kernel);
   return Status();
 }
 
@@ -59,7 +59,7 @@ Status Recorder::dispatch_indirect(const Kernel& kernel, std::initializer_list<B
   vkCmdPushConstants(command_buffer_, kernel.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size,
                      push);
   vkCmdDispatchIndirect(command_buffer_, indirect, offset);
-  if (profiler_ != nullptr) profiler_->mark(command_buffer_, kernel.spec().tokens > 1 ? kernel.spec().shader + " (tiled)" : kernel.spec().shader);
+  mark_profile(kernel);
   return Status();
 }
 
@@ -87,6 +87,13 @@ Status Recorder::bind(const Kernel& kernel, std::initializer_list<BufferRange> b
   vkCmdBindDescriptorSets(command_buffer_, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout(), 0, 1,
                           &set, 0, nullptr);
   return Status();
+}
+
+void Recorder::mark_profile(const Kernel& kernel) {
+  if (profiler_ == nullptr) return;
+  // The prefill tiles share a shader with the decode kernels.
+  const KernelSpec& spec = kernel.spec();
+  profiler_->mark(command_buffer_, spec.tokens > 1 ? spec.shader + " (tiled)" : spec.shader);
 }
 
 void Recorder::barrier() {
