@@ -19,7 +19,7 @@ layout(constant_id = 1) const uint ROWS = 4;
 
 #include "reduce.glsl"
 
-layout(binding = 1) readonly buffer Hidden { float h[]; };  // [n * top_k, ffn]
+// Binding 1, h [n * top_k, ffn], is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Experts { int experts[]; };
 layout(binding = 3) readonly buffer RouteWeights { float route_weights[]; };
 layout(binding = 4) buffer Residual { float y[]; };  // [n, hidden]
@@ -69,7 +69,7 @@ void main() {
       }
     } else {
       for (uint k = lane; k < p.ffn; k += LOCAL_SIZE) {
-        const float hv = h[pair * p.ffn + k];
+        const float hv = load_x(pair * p.ffn + k);
         for (uint r = 0; r < ROWS; ++r) {
           const uint row = min(row0 + r, p.hidden - 1);
           partial[r] += load_weight((row_base + row) * p.ffn + k) * hv;
@@ -79,9 +79,15 @@ void main() {
     for (uint r = 0; r < ROWS; ++r) acc[r] += weight * partial[r];
   }
 
-  for (uint r = 0; r < ROWS; ++r) {
-    const float total = workgroup_sum(acc[r]);
-    const uint row = row0 + r;
-    if (lane == 0 && row < p.hidden) y[t * p.hidden + row] += total;
+  // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
+  // (see reduce.glsl).
+  for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
+    float total = 0.0;
+    for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
+      const float sum = workgroup_sum(acc[r]);
+      if (r - r0 == lane) total = sum;
+    }
+    const uint row = row0 + r0 + lane;
+    if (r0 + lane < ROWS && row < p.hidden) y[t * p.hidden + row] += total;
   }
 }

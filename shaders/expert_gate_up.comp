@@ -21,7 +21,7 @@ layout(constant_id = 1) const uint ROWS = 4;
 
 #include "reduce.glsl"
 
-layout(binding = 1) readonly buffer Input { float x[]; };  // [n, hidden]
+// Binding 1, x [n, hidden], is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Experts { int experts[]; };
 layout(binding = 3) writeonly buffer Hidden { float h[]; };  // [n * top_k, ffn]
 
@@ -72,7 +72,7 @@ void main() {
     }
   } else {
     for (uint k = lane; k < p.hidden; k += LOCAL_SIZE) {
-      const float xv = x[x_base + k];
+      const float xv = load_x(x_base + k);
       for (uint r = 0; r < ROWS; ++r) {
         const uint f = min(f0 + r, p.ffn - 1);
         gate[r] += load_weight((gate_row0 + f) * p.hidden + k) * xv;
@@ -81,10 +81,19 @@ void main() {
     }
   }
 
-  for (uint r = 0; r < ROWS; ++r) {
-    const float g = workgroup_sum(gate[r]);
-    const float u = workgroup_sum(up[r]);
-    const uint f = f0 + r;
-    if (lane == 0 && f < p.ffn) h[pair * p.ffn + f] = g / (1.0 + exp(-g)) * u;
+  // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
+  // (see reduce.glsl).
+  for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
+    float g = 0.0, u = 0.0;
+    for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
+      const float gate_sum = workgroup_sum(gate[r]);
+      const float up_sum = workgroup_sum(up[r]);
+      if (r - r0 == lane) {
+        g = gate_sum;
+        u = up_sum;
+      }
+    }
+    const uint f = f0 + r0 + lane;
+    if (r0 + lane < ROWS && f < p.ffn) h[pair * p.ffn + f] = g / (1.0 + exp(-g)) * u;
   }
 }

@@ -19,7 +19,6 @@ layout(constant_id = 2) const uint TOKENS = 1;
 
 #include "reduce.glsl"
 
-layout(binding = 1) readonly buffer Input { float x[]; };
 layout(binding = 2) buffer Output { float y[]; };
 
 layout(push_constant) uniform Push {
@@ -64,18 +63,24 @@ void main() {
       float w[ROWS];
       for (uint r = 0; r < ROWS; ++r) w[r] = load_weight(min(row0 + r, p.rows - 1) * p.cols + k);
       for (uint i = 0; i < TOKENS; ++i) {
-        const float xv = x[p.x_offset + min(t0 + i, p.n - 1) * p.x_stride + k];
+        const float xv = load_x(p.x_offset + min(t0 + i, p.n - 1) * p.x_stride + k);
         for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += w[r] * xv;
       }
     }
   }
 
-  for (uint r = 0; r < ROWS; ++r) {
-    for (uint i = 0; i < TOKENS; ++i) {
-      const float total = workgroup_sum(acc[r * TOKENS + i]);
-      const uint row = row0 + r;
+  // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
+  // (see reduce.glsl).
+  for (uint i = 0; i < TOKENS; ++i) {
+    for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
+      float total = 0.0;
+      for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
+        const float sum = workgroup_sum(acc[r * TOKENS + i]);
+        if (r - r0 == lane) total = sum;
+      }
+      const uint row = row0 + r0 + lane;
       const uint t = t0 + i;
-      if (lane == 0 && row < p.rows && t < p.n) {
+      if (r0 + lane < ROWS && row < p.rows && t < p.n) {
         const uint index = p.y_offset + t * p.y_stride + row;
         y[index] = p.accumulate != 0 ? y[index] + total : total;
       }

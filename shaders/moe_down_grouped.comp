@@ -18,7 +18,7 @@ layout(constant_id = 2) const uint TOKENS = 8;
 
 #include "reduce.glsl"
 
-layout(binding = 1) readonly buffer Hidden { float h[]; };  // [n_pairs, ffn], by slot
+// Binding 1, h [n_pairs, ffn] by slot, is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Plan { uint plan[]; };
 layout(binding = 3) writeonly buffer Output { float out_values[]; };  // [n_pairs, hidden], by slot
 
@@ -62,18 +62,26 @@ void main() {
         for (uint r = 0; r < ROWS; ++r) {
           const float w = load_weight((row_base + min(row0 + r, p.hidden - 1)) * p.ffn + k);
           for (uint i = 0; i < TOKENS; ++i) {
-            acc[r * TOKENS + i] += w * h[min(slot0 + i, end - 1) * p.ffn + k];
+            acc[r * TOKENS + i] += w * load_x(min(slot0 + i, end - 1) * p.ffn + k);
           }
         }
       }
     }
 
-    for (uint r = 0; r < ROWS; ++r) {
-      for (uint i = 0; i < TOKENS; ++i) {
-        const float total = workgroup_sum(acc[r * TOKENS + i]);
-        const uint row = row0 + r;
+    // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
+    // (see reduce.glsl).
+    for (uint i = 0; i < TOKENS; ++i) {
+      for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
+        float total = 0.0;
+        for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
+          const float sum = workgroup_sum(acc[r * TOKENS + i]);
+          if (r - r0 == lane) total = sum;
+        }
+        const uint row = row0 + r0 + lane;
         const uint slot = slot0 + i;
-        if (lane == 0 && row < p.hidden && slot < end) out_values[slot * p.hidden + row] = total;
+        if (r0 + lane < ROWS && row < p.hidden && slot < end) {
+          out_values[slot * p.hidden + row] = total;
+        }
       }
     }
   }

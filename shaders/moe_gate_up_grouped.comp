@@ -19,7 +19,7 @@ layout(constant_id = 2) const uint TOKENS = 8;
 
 #include "reduce.glsl"
 
-layout(binding = 1) readonly buffer Input { float x[]; };  // [n, hidden]
+// Binding 1, x [n, hidden], is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Sorted { uint sorted_pairs[]; };
 layout(binding = 3) readonly buffer Plan { uint plan[]; };
 layout(binding = 4) writeonly buffer Hidden { float h[]; };  // [n_pairs, ffn], by slot
@@ -82,7 +82,7 @@ void main() {
           const float wg = load_weight((gate_row0 + f) * p.hidden + k);
           const float wu = load_weight((up_row0 + f) * p.hidden + k);
           for (uint i = 0; i < TOKENS; ++i) {
-            const float xv = x[x_base[i] + k];
+            const float xv = load_x(x_base[i] + k);
             gate[r * TOKENS + i] += wg * xv;
             up[r * TOKENS + i] += wu * xv;
           }
@@ -90,13 +90,22 @@ void main() {
       }
     }
 
-    for (uint r = 0; r < ROWS; ++r) {
-      for (uint i = 0; i < TOKENS; ++i) {
-        const float g = workgroup_sum(gate[r * TOKENS + i]);
-        const float u = workgroup_sum(up[r * TOKENS + i]);
-        const uint f = f0 + r;
+    // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
+    // (see reduce.glsl).
+    for (uint i = 0; i < TOKENS; ++i) {
+      for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
+        float g = 0.0, u = 0.0;
+        for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
+          const float gate_sum = workgroup_sum(gate[r * TOKENS + i]);
+          const float up_sum = workgroup_sum(up[r * TOKENS + i]);
+          if (r - r0 == lane) {
+            g = gate_sum;
+            u = up_sum;
+          }
+        }
+        const uint f = f0 + r0 + lane;
         const uint slot = slot0 + i;
-        if (lane == 0 && f < p.ffn && slot < end) h[slot * p.ffn + f] = g / (1.0 + exp(-g)) * u;
+        if (r0 + lane < ROWS && f < p.ffn && slot < end) h[slot * p.ffn + f] = g / (1.0 + exp(-g)) * u;
       }
     }
   }

@@ -5,6 +5,13 @@
 // of load instructions per lane, so wider loads are faster; the 16-byte
 // variant is for devices without shaderInt64.
 //
+// With WEIGHT_TEXEL (f16 and f32 weights), the weights are a uniform texel
+// buffer of 16-byte texels instead: on lavapipe a texel fetch costs about a
+// fifth of a storage-buffer load of the same bytes (docs/BENCHMARKS.md), and
+// on GPUs it goes through the texture cache. A chunk is then WIDE_WORDS / 4
+// texels. X_TEXEL reads the activations through a texel buffer of vec4s
+// (format R32G32B32A32_SFLOAT) the same way; load_x() reads one of them.
+//
 // Block dtypes (q8_0, q4_0, q4_1) use one 32-weight block as the chunk and read
 // it as 32-bit words, because a block is 4-byte but not 16-byte aligned.
 //
@@ -34,8 +41,19 @@
 #define QUADS (CHUNK / 4)              // vec4s per chunk
 #define X_LOADS (CHUNK / WIDE_WORDS)  // wide loads per chunk of f32 activations
 
+#ifndef WEIGHT_TEXEL
 layout(binding = WEIGHT_BINDING) readonly buffer WeightChunks { WIDE weight_chunks[]; };
+#endif
+#ifdef X_TEXEL
+layout(binding = X_BINDING) uniform samplerBuffer x_texels;
+
+float load_x(uint i) { return texelFetch(x_texels, int(i >> 2))[i & 3]; }
+#else
 layout(binding = X_BINDING) readonly buffer InputChunks { WIDE x_chunks[]; };
+layout(binding = X_BINDING) readonly buffer InputValues { float x_values[]; };
+
+float load_x(uint i) { return x_values[i]; }
+#endif
 
 #ifdef WIDE_INT64
 vec4 wide_low_floats(WIDE v) {
@@ -51,6 +69,16 @@ void load_weight_chunk(uint c, out vec4 w[QUADS]) {
 #ifdef WEIGHT_BLOCK
   const vec2 header = block_header(c);
   for (uint j = 0; j < QUADS; ++j) w[j] = block_quad(header, c, j);
+#elif defined(WEIGHT_TEXEL)
+  for (uint i = 0; i < WIDE_WORDS / 4; ++i) {
+    const uvec4 v = texelFetch(weight_texels, int(c * (WIDE_WORDS / 4) + i));
+#ifdef WEIGHT_F16
+    w[2 * i] = vec4(unpackHalf2x16(v.x), unpackHalf2x16(v.y));
+    w[2 * i + 1] = vec4(unpackHalf2x16(v.z), unpackHalf2x16(v.w));
+#else
+    w[i] = uintBitsToFloat(v);
+#endif
+  }
 #else
   const WIDE v = weight_chunks[c];
 #if defined(WEIGHT_F16) && defined(WIDE_INT64)
@@ -72,6 +100,9 @@ void load_weight_chunk(uint c, out vec4 w[QUADS]) {
 
 // Activations CHUNK*c .. CHUNK*c + CHUNK-1 of the X_BINDING buffer.
 void load_x_chunk(uint c, out vec4 x[QUADS]) {
+#ifdef X_TEXEL
+  for (uint j = 0; j < QUADS; ++j) x[j] = texelFetch(x_texels, int(c * QUADS + j));
+#else
   for (uint j = 0; j < X_LOADS; ++j) {
     const WIDE v = x_chunks[c * X_LOADS + j];
 #ifdef WIDE_INT64
@@ -81,6 +112,7 @@ void load_x_chunk(uint c, out vec4 x[QUADS]) {
     x[j] = uintBitsToFloat(v);
 #endif
   }
+#endif
 }
 
 float dot_chunk(vec4 w[QUADS], vec4 x[QUADS]) {

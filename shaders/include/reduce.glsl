@@ -1,4 +1,7 @@
-// Workgroup-wide reductions. The including shader declares
+// Workgroup-wide reductions. The results reach every invocation, so kernels
+// that reduce several values spread the stores of the totals over the lanes:
+// on lavapipe each storage-buffer store is a loop over the lanes, whether one
+// lane stores or all of them do. The including shader declares
 //   layout(constant_id = 0) const uint LOCAL_SIZE = ...;  (also local_size_x_id = 0)
 // and defines USE_SUBGROUP when the device supports subgroup arithmetic in
 // compute shaders. Without it, a shared-memory tree reduction is used, which

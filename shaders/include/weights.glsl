@@ -3,6 +3,8 @@
 // WEIGHT_Q4_1 in 32-weight blocks (layouts in schemas/README.md). Everything
 // is read as 32-bit words and unpacked, so no 8-bit or 16-bit storage feature
 // is needed. Element indices are relative to the start of the bound buffer.
+// With WEIGHT_TEXEL, f32 and f16 weights are bound as a uniform texel buffer
+// with format R32G32B32A32_UINT instead of a storage buffer.
 #ifndef SY_WEIGHTS_GLSL
 #define SY_WEIGHTS_GLSL
 
@@ -43,6 +45,17 @@ float load_weight(uint index) {
   const uint block = index >> 5;
   const uint i = index & 31;
   return block_quad(block_header(block), block, i >> 2)[i & 3];
+}
+#elif defined(WEIGHT_TEXEL)
+layout(binding = WEIGHT_BINDING) uniform usamplerBuffer weight_texels;
+
+float load_weight(uint index) {
+#ifdef WEIGHT_F16
+  const uint word = texelFetch(weight_texels, int(index >> 3))[(index >> 1) & 3];
+  return unpackHalf2x16(word)[index & 1];
+#else
+  return uintBitsToFloat(texelFetch(weight_texels, int(index >> 2))[index & 3]);
+#endif
 }
 #elif defined(WEIGHT_F16)
 layout(binding = WEIGHT_BINDING) readonly buffer WeightWords { uint weight_words[]; };

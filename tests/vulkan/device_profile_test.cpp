@@ -69,6 +69,8 @@ void check_mobile_caps(const vulkan::Runtime& runtime) {
   CHECK_FALSE(caps.subgroup_arithmetic);
   CHECK_FALSE(caps.shader_float16);
   CHECK_FALSE(caps.storage_8bit);
+  CHECK(caps.max_texel_buffer_elements <= 65536);
+  CHECK_FALSE(runtime.texel_weights(DType::f16));
   CHECK(runtime.kernels().matmul[0].spec().shader == "matmul_shmem_f32");
   CHECK(runtime.kernels().attention.spec().shader == "attention_shmem");
 }
@@ -168,6 +170,35 @@ TEST_CASE("quirk entry by fake identity") {
   plain.device_profile = "native";
   auto reported = make_runtime(plain);
   CHECK(other->caps().subgroup_arithmetic == reported->caps().subgroup_arithmetic);
+}
+
+TEST_CASE("texel-buffer weights where the device allows them") {
+  vulkan::RuntimeOptions options;
+  options.device_profile = "native";
+  auto runtime = make_runtime(options);
+  const vulkan::DeviceCaps& caps = runtime->caps();
+  const bool texel = caps.subgroup_arithmetic && caps.shader_int64 &&
+                     caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
+  CAPTURE(caps.name);
+  CHECK(runtime->texel_weights(DType::f16) == texel);
+  CHECK(runtime->texel_weights(DType::f32) == texel);
+  CHECK_FALSE(runtime->texel_weights(DType::q8_0));
+  if (texel) {
+    CHECK(runtime->kernels().matmul[1].spec().shader == "matmul_tex_f16");
+    CHECK(runtime->kernels().moe_gate_up_grouped[0].spec().shader ==
+          "moe_gate_up_grouped_tex_f32");
+    CHECK(runtime->kernels().matmul[1].spec().texel_bindings == 3u);
+    REQUIRE(runtime->prepare_weight_kernels(DType::q8_0).ok());
+    CHECK(runtime->kernels().matmul[2].spec().shader == "matmul_i64_q8_0");
+    CHECK(runtime->kernels().matmul[2].spec().texel_bindings == 0u);
+  }
+  check_kernels_fit(*runtime);
+
+  // The test option keeps f16 weights in storage buffers.
+  options.disable_texel_weights = true;
+  auto storage = make_runtime(options);
+  CHECK_FALSE(storage->texel_weights(DType::f16));
+  CHECK(storage->kernels().matmul[1].spec().texel_bindings == 0u);
 }
 
 TEST_CASE("C API device profile option") {

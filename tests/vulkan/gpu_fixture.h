@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "compile.h"
@@ -30,13 +31,18 @@ void enable_vulkan_validation();
 // error and how to install lavapipe.
 std::shared_ptr<vulkan::Runtime> make_runtime(const vulkan::RuntimeOptions& options = {});
 
-// A host-visible buffer filled with `values`.
+// A host-visible buffer filled with `values`. Float buffers get the texel
+// view that the _tex kernels read activations through, where the runtime uses them.
 template <typename T>
 vulkan::Buffer make_buffer(const vulkan::Runtime& runtime, const std::vector<T>& values) {
   vulkan::Buffer buffer;
-  const Status status = vulkan::Buffer::create(runtime.device(), values.size() * sizeof(T),
-                                               vulkan::MemoryKind::kReadback, &buffer);
+  Status status = vulkan::Buffer::create(runtime.device(), values.size() * sizeof(T),
+                                         vulkan::MemoryKind::kReadback, &buffer);
   REQUIRE_MESSAGE(status.ok(), status.message());
+  if (std::is_same_v<T, float> && runtime.texel_activations()) {
+    status = buffer.create_texel_view(runtime.device(), VK_FORMAT_R32G32B32A32_SFLOAT);
+    REQUIRE_MESSAGE(status.ok(), status.message());
+  }
   std::memcpy(buffer.mapped(), values.data(), values.size() * sizeof(T));
   return buffer;
 }

@@ -29,6 +29,7 @@ struct ModelCase {
   bool disable_subgroup_ops = false;
   bool disable_int64 = false;
   std::string device_profile = "";  // RuntimeOptions::device_profile; "" = the environment's
+  bool disable_texel_weights = false;
 };
 
 // Runs a prompt batch and then single decode steps on both backends and
@@ -46,6 +47,7 @@ void compare_with_cpu(const ModelCase& c) {
   options.disable_subgroup_ops = c.disable_subgroup_ops;
   options.disable_int64 = c.disable_int64;
   options.device_profile = c.device_profile;
+  options.disable_texel_weights = c.disable_texel_weights;
   enable_vulkan_validation();
   std::unique_ptr<Backend> gpu;
   status = vulkan::create_backend(*bundle, options, &gpu);
@@ -152,6 +154,14 @@ TEST_CASE("model matches cpu backend") {
     cases.push_back({"activations beyond f16", spec});
   }
   cases.push_back({"split weights", {}, 16384});
+  {
+    // The f16 and f32 weights from storage buffers (_i64 kernels where the
+    // device has shaderInt64) rather than texel buffers.
+    TinyMixtral spec;
+    spec.dtype = "F16";
+    cases.push_back({"f16 storage-buffer weights", spec, 0, {}, false, false, "", true});
+    cases.push_back({"f32 storage-buffer weights", {}, 0, {}, false, false, "", true});
+  }
 
   for (const ModelCase& c : cases) compare_with_cpu(c);
   check_no_validation_messages(before);

@@ -21,7 +21,8 @@ Status Buffer::create(const Device& device, VkDeviceSize size, MemoryKind kind, 
   info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
   info.size = rounded;
   info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT |
+               VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VkBuffer raw_buffer = VK_NULL_HANDLE;
   SY_VK_CHECK(vkCreateBuffer(device.handle(), &info, nullptr, &raw_buffer));
@@ -64,6 +65,19 @@ Status Buffer::create(const Device& device, VkDeviceSize size, MemoryKind kind, 
     std::memset(buffer.mapped_, 0, rounded);
   }
   *out = std::move(buffer);
+  return Status();
+}
+
+Status Buffer::create_texel_view(const Device& device, VkFormat format) {
+  VkBufferViewCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO;
+  info.buffer = buffer_.get();
+  info.format = format;
+  info.offset = 0;
+  info.range = VK_WHOLE_SIZE;  // sizes are whole 16-byte texels
+  VkBufferView view = VK_NULL_HANDLE;
+  SY_VK_CHECK(vkCreateBufferView(device.handle(), &info, nullptr, &view));
+  texel_view_ = BufferViewHandle(device.handle(), view);
   return Status();
 }
 

@@ -188,6 +188,12 @@ Status VulkanContext::init() {
                                     MemoryKind::kDevice, &moe_plan_));
   SY_RETURN_IF_ERROR(Buffer::create(device, pairs * 4, MemoryKind::kDevice, &sorted_pairs_));
   SY_RETURN_IF_ERROR(Buffer::create(device, pairs * 4, MemoryKind::kDevice, &pair_slot_));
+  if (runtime_->texel_activations()) {
+    // The matrix kernels' inputs, read as vec4 texels by the _tex kernels.
+    for (Buffer* buffer : {&normed_, &attn_out_, &ffn_hidden_}) {
+      SY_RETURN_IF_ERROR(buffer->create_texel_view(device, VK_FORMAT_R32G32B32A32_SFLOAT));
+    }
+  }
   return Status();
 }
 

@@ -122,6 +122,7 @@ DeviceCaps query_caps(VkPhysicalDevice physical, const VkPhysicalDeviceMemoryPro
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
   caps.max_storage_buffer_range = limits.maxStorageBufferRange;
+  caps.max_texel_buffer_elements = limits.maxTexelBufferElements;
   caps.max_workgroup_invocations = limits.maxComputeWorkGroupInvocations;
   for (int i = 0; i < 3; ++i) {
     caps.max_workgroup_size[i] = limits.maxComputeWorkGroupSize[i];

@@ -22,6 +22,7 @@ struct DeviceCaps {
   uint32_t subgroup_size = 1;
   bool subgroup_arithmetic = false;  // arithmetic subgroup ops in compute shaders
   uint64_t max_storage_buffer_range = 0;  // bytes
+  uint64_t max_texel_buffer_elements = 0;  // maxTexelBufferElements
   uint32_t max_workgroup_invocations = 0;
   uint32_t max_workgroup_size[3] = {};
   uint32_t max_workgroup_count[3] = {};

@@ -13,6 +13,9 @@ namespace {
 constexpr uint64_t kMobileMaxStorageBufferRange = 128ull << 20;  // bytes
 constexpr uint32_t kMobileMaxSharedMemory = 16u << 10;           // bytes per workgroup
 constexpr uint32_t kMobileMaxWorkgroupInvocations = 128;
+// The Vulkan minimum of maxTexelBufferElements: too few texels for a weight
+// buffer, so the mobile profile reads weights from storage buffers.
+constexpr uint64_t kMobileMaxTexelBufferElements = 65536;
 
 constexpr uint32_t kVendorQualcomm = 0x5143;
 
@@ -65,6 +68,8 @@ void apply_device_profile(DeviceProfile profile, DeviceCaps* caps) {
   if (profile != DeviceProfile::kMobile) return;
   caps->max_storage_buffer_range =
       std::min(caps->max_storage_buffer_range, kMobileMaxStorageBufferRange);
+  caps->max_texel_buffer_elements =
+      std::min(caps->max_texel_buffer_elements, kMobileMaxTexelBufferElements);
   caps->max_shared_memory = std::min(caps->max_shared_memory, kMobileMaxSharedMemory);
   caps->max_workgroup_invocations =
       std::min(caps->max_workgroup_invocations, kMobileMaxWorkgroupInvocations);

@@ -42,6 +42,7 @@ class DeviceOwner {
 };
 
 using BufferHandle = DeviceOwner<VkBuffer, vkDestroyBuffer>;
+using BufferViewHandle = DeviceOwner<VkBufferView, vkDestroyBufferView>;
 using MemoryHandle = DeviceOwner<VkDeviceMemory, vkFreeMemory>;
 using ShaderModuleHandle = DeviceOwner<VkShaderModule, vkDestroyShaderModule>;
 using DescriptorSetLayoutHandle = DeviceOwner<VkDescriptorSetLayout, vkDestroyDescriptorSetLayout>;

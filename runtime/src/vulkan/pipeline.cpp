@@ -10,8 +10,14 @@ namespace {
 
 constexpr uint32_t kSetsPerPool = 256;
 constexpr uint32_t kBuffersPerPool = kSetsPerPool * 6;
+constexpr uint32_t kTexelBuffersPerPool = kSetsPerPool;
 
 }  // namespace
+
+VkDescriptorType descriptor_type(const KernelSpec& spec, uint32_t binding) {
+  return (spec.texel_bindings >> binding) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                              : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+}
 
 Status Kernel::create(const Device& device, const KernelSpec& spec, Kernel* out) {
   const shaders::ShaderInfo* shader = shaders::find_shader(spec.shader);
@@ -32,7 +38,7 @@ Status Kernel::create(const Device& device, const KernelSpec& spec, Kernel* out)
 
   std::vector<VkDescriptorSetLayoutBinding> bindings(spec.binding_count);
   for (uint32_t i = 0; i < spec.binding_count; ++i) {
-    bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    bindings[i] = {i, descriptor_type(spec, i), 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
   }
   VkDescriptorSetLayoutCreateInfo set_info{};
   set_info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
@@ -86,12 +92,14 @@ Status Kernel::create(const Device& device, const KernelSpec& spec, Kernel* out)
 }
 
 Status DescriptorArena::add_pool() {
-  const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kBuffersPerPool};
+  const VkDescriptorPoolSize sizes[2] = {
+      {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kBuffersPerPool},
+      {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kTexelBuffersPerPool}};
   VkDescriptorPoolCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
   info.maxSets = kSetsPerPool;
-  info.poolSizeCount = 1;
-  info.pPoolSizes = &size;
+  info.poolSizeCount = 2;
+  info.pPoolSizes = sizes;
   VkDescriptorPool pool = VK_NULL_HANDLE;
   SY_VK_CHECK(vkCreateDescriptorPool(device_, &info, nullptr, &pool));
   pools_.emplace_back(device_, pool);

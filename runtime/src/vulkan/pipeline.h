@@ -1,7 +1,7 @@
 // Kernel: one compute pipeline with its shader module, descriptor set layout
-// (storage buffers at bindings 0..n-1) and pipeline layout (one push-constant
-// range). DescriptorArena: descriptor sets for one command buffer's dispatches,
-// released together by reset().
+// (storage buffers or uniform texel buffers at bindings 0..n-1) and pipeline
+// layout (one push-constant range). DescriptorArena: descriptor sets for one
+// command buffer's dispatches, released together by reset().
 #pragma once
 
 #include <vulkan/vulkan.h>
@@ -24,7 +24,11 @@ struct KernelSpec {
   uint32_t local_size = 64;   // specialization constant 0 (local_size_x)
   uint32_t rows = 1;          // specialization constant 1 where the shader has one
   uint32_t tokens = 1;        // specialization constant 2 where the shader has one
+  uint32_t texel_bindings = 0;  // bit i set: binding i is a uniform texel buffer
 };
+
+// Returns the descriptor type of `binding` in kernels made from `spec`.
+VkDescriptorType descriptor_type(const KernelSpec& spec, uint32_t binding);
 
 class Kernel {
  public:

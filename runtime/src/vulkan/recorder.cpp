@@ -70,15 +70,25 @@ Status Recorder::bind(const Kernel& kernel, std::initializer_list<BufferRange> b
   std::vector<VkWriteDescriptorSet> writes;
   infos.reserve(buffers.size());
   for (const BufferRange& range : buffers) infos.push_back({range.buffer, range.offset, range.size});
-  for (uint32_t i = 0; i < infos.size(); ++i) {
+  uint32_t i = 0;
+  for (const BufferRange& range : buffers) {
     VkWriteDescriptorSet write{};
     write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
     write.dstSet = set;
     write.dstBinding = i;
     write.descriptorCount = 1;
-    write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    write.pBufferInfo = &infos[i];
+    write.descriptorType = descriptor_type(kernel.spec(), i);
+    if (write.descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
+      if (range.texel_view == VK_NULL_HANDLE) {
+        return make_error(SY_ERROR_INTERNAL, "kernel %s binding %u needs a texel buffer view",
+                          kernel.spec().shader.c_str(), i);
+      }
+      write.pTexelBufferView = &range.texel_view;
+    } else {
+      write.pBufferInfo = &infos[i];
+    }
     writes.push_back(write);
+    ++i;
   }
   vkUpdateDescriptorSets(runtime_.device().handle(), static_cast<uint32_t>(writes.size()),
                          writes.data(), 0, nullptr);

@@ -46,6 +46,9 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
   runtime->max_batch_slice_ = options.max_batch_slice;
   runtime->use_subgroups_ = caps.subgroup_arithmetic && !options.disable_subgroup_ops;
   runtime->use_int64_ = caps.shader_int64 && !options.disable_int64;
+  runtime->use_texel_ = runtime->use_subgroups_ && runtime->use_int64_ &&
+                        !options.disable_texel_weights &&
+                        caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
   SY_RETURN_IF_ERROR(runtime->create_kernels());
   *out = std::move(runtime);
   return Status();
@@ -75,39 +78,47 @@ LocalSizes local_sizes(const DeviceCaps& caps, bool use_subgroups) {
 Status Runtime::create_weight_kernels(int d) {
   const LocalSizes sizes = local_sizes(device_.caps(), use_subgroups_);
   const uint32_t reduce_size = sizes.reduce;
-  // The matrix kernels also come with 32-byte loads (_i64); the other
-  // reducing kernels only with and without subgroup arithmetic.
-  const std::string variant = !use_subgroups_ ? "_shmem" : use_int64_ ? "_i64" : "";
+  // The matrix kernels also come with 32-byte loads (_i64) and with weights
+  // in a texel buffer (_tex); the other reducing kernels only with and
+  // without subgroup arithmetic.
+  const bool texel = texel_weights(d == 0 ? DType::f32 : d == 1 ? DType::f16 : DType::q8_0);
+  const std::string variant = texel            ? "_tex"
+                              : !use_subgroups_ ? "_shmem"
+                              : use_int64_      ? "_i64"
+                                                : "";
+  // Binding 0 holds the weights and binding 1 the activations.
+  const uint32_t texel_bindings = texel ? 3u : 0u;
   const char* dtypes[kWeightDTypes] = {"_f32", "_f16", "_q8_0", "_q4_0", "_q4_1"};
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {std::string("embed") + dtypes[d], 3, sizeof(EmbedPush), sizes.plain, 1},
       &kernels_.embed[d]));
-  SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                    {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
-                                     reduce_size, kRowsPerWorkgroup},
-                                    &kernels_.matmul[d]));
-  SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                    {"matmul" + variant + dtypes[d], 3, sizeof(MatmulPush),
-                                     reduce_size, kTileRows, kTileTokens},
-                                    &kernels_.matmul_tiled[d]));
-  SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                    {"expert_gate_up" + variant + dtypes[d], 4,
-                                     sizeof(ExpertPush), reduce_size, kRowsPerWorkgroup / 2},
-                                    &kernels_.expert_gate_up[d]));
-  SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                    {"moe_gate_up_grouped" + variant + dtypes[d], 5,
-                                     sizeof(GroupedGateUpPush), reduce_size, kTileRows / 2,
-                                     kTileTokens},
-                                    &kernels_.moe_gate_up_grouped[d]));
-  SY_RETURN_IF_ERROR(Kernel::create(device_,
-                                    {"moe_down_grouped" + variant + dtypes[d], 4,
-                                     sizeof(GroupedDownPush), reduce_size, kTileRows,
-                                     kTileTokens},
-                                    &kernels_.moe_down_grouped[d]));
-  return Kernel::create(device_,
-                        {"expert_down" + variant + dtypes[d], 5, sizeof(ExpertPush), reduce_size,
-                         kRowsPerWorkgroup},
-                        &kernels_.expert_down[d]);
+  // One kernel per matrix op: shader, buffers, push bytes, rows and tokens
+  // per workgroup.
+  const struct {
+    Kernel* kernel;
+    const char* op;
+    uint32_t bindings;
+    uint32_t push_size;
+    uint32_t rows;
+    uint32_t tokens;
+  } ops[] = {
+      {&kernels_.matmul[d], "matmul", 3, sizeof(MatmulPush), kRowsPerWorkgroup, 1},
+      {&kernels_.matmul_tiled[d], "matmul", 3, sizeof(MatmulPush), kTileRows, kTileTokens},
+      {&kernels_.expert_gate_up[d], "expert_gate_up", 4, sizeof(ExpertPush),
+       kRowsPerWorkgroup / 2, 1},
+      {&kernels_.expert_down[d], "expert_down", 5, sizeof(ExpertPush), kRowsPerWorkgroup, 1},
+      {&kernels_.moe_gate_up_grouped[d], "moe_gate_up_grouped", 5, sizeof(GroupedGateUpPush),
+       kTileRows / 2, kTileTokens},
+      {&kernels_.moe_down_grouped[d], "moe_down_grouped", 4, sizeof(GroupedDownPush), kTileRows,
+       kTileTokens},
+  };
+  for (const auto& op : ops) {
+    SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                      {op.op + variant + dtypes[d], op.bindings, op.push_size,
+                                       reduce_size, op.rows, op.tokens, texel_bindings},
+                                      op.kernel));
+  }
+  return Status();
 }
 
 Status Runtime::prepare_weight_kernels(DType dtype) {

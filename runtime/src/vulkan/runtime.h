@@ -32,6 +32,9 @@ struct RuntimeOptions {
   bool disable_subgroup_ops = false;
   // Test-only: uses the 16-byte-load kernels even where shaderInt64 exists.
   bool disable_int64 = false;
+  // Test-only: reads f32 and f16 weights from storage buffers even where the
+  // texel-buffer kernels (_tex) could be used.
+  bool disable_texel_weights = false;
   // false runs every batch token by token through the decode kernels; tests
   // compare the grouped prefill path with it.
   bool grouped_prefill = true;
@@ -74,6 +77,15 @@ class Runtime {
   uint64_t max_buffer_range() const { return max_buffer_range_; }
   bool grouped_prefill() const { return grouped_prefill_; }
   uint32_t max_batch_slice() const { return max_batch_slice_; }
+  // Returns whether weights of `dtype` are read through uniform texel buffers (the
+  // _tex kernels): f32 and f16, where the device has subgroup arithmetic and
+  // shaderInt64 and a storage buffer's bytes fit in maxTexelBufferElements
+  // texels. The _tex kernels read their activations through texel buffers too.
+  bool texel_weights(DType dtype) const {
+    return use_texel_ && (dtype == DType::f32 || dtype == DType::f16);
+  }
+  // Returns whether the activation buffers that matrix kernels read need texel views.
+  bool texel_activations() const { return use_texel_; }
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
 
@@ -98,6 +110,7 @@ class Runtime {
   std::mutex kernel_mutex_;  // guards creation of the block-dtype weight kernels
   bool use_subgroups_ = false;
   bool use_int64_ = false;
+  bool use_texel_ = false;
   std::mutex upload_mutex_;
   CommandStream upload_stream_;
   Weights weights_;

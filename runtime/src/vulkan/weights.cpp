@@ -75,6 +75,11 @@ Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
         Buffer::create(runtime.device(), piece_bytes, MemoryKind::kDevice, &piece.buffer));
     SY_RETURN_IF_ERROR(
         runtime.upload(piece.buffer, bytes_in + first * tensor.unit_bytes, piece_bytes));
+    if (runtime.texel_weights(dtype)) {
+      // Vulkan requires uniform texel buffer support for this format.
+      SY_RETURN_IF_ERROR(
+          piece.buffer.create_texel_view(runtime.device(), VK_FORMAT_R32G32B32A32_UINT));
+    }
     tensor.pieces.push_back(std::move(piece));
   }
   *out = std::move(tensor);
