@@ -11,12 +11,33 @@ layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 
 #include "reduce.glsl"
 
-layout(binding = 0) readonly buffer Query { float q[]; };          // [n, num_heads * head_dim]
-layout(binding = 0) readonly buffer QueryVec4 { vec4 q4[]; };
-layout(binding = 1) readonly buffer KeyCache { float k_cache[]; };  // [n_ctx, num_kv_heads * head_dim]
-layout(binding = 1) readonly buffer KeyCacheVec4 { vec4 k4[]; };
+// q [n, num_heads * head_dim], k and v caches [n_ctx, num_kv_heads * head_dim].
+// With QKV_TEXEL they are uniform texel buffers of vec4s (R32G32B32A32_SFLOAT),
+// which lavapipe reads several times faster than storage buffers.
+#ifdef QKV_TEXEL
+layout(binding = 0) uniform samplerBuffer q_texels;
+layout(binding = 1) uniform samplerBuffer k_texels;
+layout(binding = 2) uniform samplerBuffer v_texels;
+vec4 q4(uint i) { return texelFetch(q_texels, int(i)); }
+vec4 k4(uint i) { return texelFetch(k_texels, int(i)); }
+vec4 v4(uint i) { return texelFetch(v_texels, int(i)); }
+float q_at(uint i) { return texelFetch(q_texels, int(i >> 2))[i & 3]; }
+float k_at(uint i) { return texelFetch(k_texels, int(i >> 2))[i & 3]; }
+float v_at(uint i) { return texelFetch(v_texels, int(i >> 2))[i & 3]; }
+#else
+layout(binding = 0) readonly buffer Query { float q[]; };
+layout(binding = 0) readonly buffer QueryVec4 { vec4 q_vec4[]; };
+layout(binding = 1) readonly buffer KeyCache { float k_cache[]; };
+layout(binding = 1) readonly buffer KeyCacheVec4 { vec4 k_vec4[]; };
 layout(binding = 2) readonly buffer ValueCache { float v_cache[]; };
-layout(binding = 2) readonly buffer ValueCacheVec4 { vec4 v4[]; };
+layout(binding = 2) readonly buffer ValueCacheVec4 { vec4 v_vec4[]; };
+vec4 q4(uint i) { return q_vec4[i]; }
+vec4 k4(uint i) { return k_vec4[i]; }
+vec4 v4(uint i) { return v_vec4[i]; }
+float q_at(uint i) { return q[i]; }
+float k_at(uint i) { return k_cache[i]; }
+float v_at(uint i) { return v_cache[i]; }
+#endif
 #ifdef WIDE_INT64
 // 32-byte views (8 floats) of q, k and v: on lavapipe a load costs the same
 // per component whether the component is 32 or 64 bits wide.
@@ -77,9 +98,9 @@ void main() {
 #endif
     } else if (vec4_rows) {
       const uint k_base = (j * kv_stride + kv_base) / 4;
-      for (uint c = 0; c < p.head_dim / 4; ++c) dot_qk += dot(q4[q_base / 4 + c], k4[k_base + c]);
+      for (uint c = 0; c < p.head_dim / 4; ++c) dot_qk += dot(q4(q_base / 4 + c), k4(k_base + c));
     } else {
-      for (uint c = 0; c < p.head_dim; ++c) dot_qk += q[q_base + c] * k_cache[j * kv_stride + kv_base + c];
+      for (uint c = 0; c < p.head_dim; ++c) dot_qk += q_at(q_base + c) * k_at(j * kv_stride + kv_base + c);
     }
     const float s = dot_qk * p.scale;
     scores[score_base + j] = s;
@@ -122,7 +143,7 @@ void main() {
   if (vec4_rows) {
     for (uint c = lane; c < p.head_dim / 4; c += LOCAL_SIZE) {
       vec4 acc = vec4(0.0);
-      for (uint j = 0; j < keys; ++j) acc += scores[score_base + j] * v4[(j * kv_stride + kv_base) / 4 + c];
+      for (uint j = 0; j < keys; ++j) acc += scores[score_base + j] * v4((j * kv_stride + kv_base) / 4 + c);
       out_values[q_base + 4 * c] = acc.x * inv_sum;
       out_values[q_base + 4 * c + 1] = acc.y * inv_sum;
       out_values[q_base + 4 * c + 2] = acc.z * inv_sum;
@@ -132,7 +153,7 @@ void main() {
   }
   for (uint c = lane; c < p.head_dim; c += LOCAL_SIZE) {
     float acc = 0.0;
-    for (uint j = 0; j < keys; ++j) acc += scores[score_base + j] * v_cache[j * kv_stride + kv_base + c];
+    for (uint j = 0; j < keys; ++j) acc += scores[score_base + j] * v_at(j * kv_stride + kv_base + c);
     out_values[q_base + c] = acc * inv_sum;
   }
 }

@@ -195,7 +195,7 @@ TEST_CASE("texel-buffer weights where the device allows them") {
   check_kernels_fit(*runtime);
 
   // The test option keeps f16 weights in storage buffers.
-  options.disable_texel_weights = true;
+  options.disable_texel_buffers = true;
   auto storage = make_runtime(options);
   CHECK_FALSE(storage->texel_weights(DType::f16));
   CHECK(storage->kernels().matmul[1].spec().texel_bindings == 0u);

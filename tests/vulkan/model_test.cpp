@@ -29,7 +29,7 @@ struct ModelCase {
   bool disable_subgroup_ops = false;
   bool disable_int64 = false;
   std::string device_profile = "";  // RuntimeOptions::device_profile; "" = the environment's
-  bool disable_texel_weights = false;
+  bool disable_texel_buffers = false;
 };
 
 // Runs a prompt batch and then single decode steps on both backends and
@@ -47,7 +47,7 @@ void compare_with_cpu(const ModelCase& c) {
   options.disable_subgroup_ops = c.disable_subgroup_ops;
   options.disable_int64 = c.disable_int64;
   options.device_profile = c.device_profile;
-  options.disable_texel_weights = c.disable_texel_weights;
+  options.disable_texel_buffers = c.disable_texel_buffers;
   enable_vulkan_validation();
   std::unique_ptr<Backend> gpu;
   status = vulkan::create_backend(*bundle, options, &gpu);

@@ -161,16 +161,23 @@ TEST_CASE("rope rotate_half with scaling") {
 TEST_CASE("attention grouped-query causal") {
   const uint64_t before = vulkan::validation_message_count();
   // Head sizes 8, 12 and 6 take the 32-byte, vec4 and scalar paths; the
-  // three runtime options give the _i64, plain and _shmem kernels.
-  for (const auto [disable_subgroups, disable_int64] :
-       {std::pair{false, false}, std::pair{false, true}, std::pair{true, false}})
+  // four runtime options give the _tex, _i64, plain and _shmem kernels.
+  struct Variant {
+    bool disable_texel_buffers;
+    bool disable_subgroups;
+    bool disable_int64;
+  };
+  for (const Variant variant : {Variant{false, false, false}, Variant{true, false, false},
+                                Variant{false, false, true}, Variant{false, true, false}})
   for (const uint32_t d : {8u, 12u, 6u}) {
-    CAPTURE(disable_subgroups);
-    CAPTURE(disable_int64);
+    CAPTURE(variant.disable_texel_buffers);
+    CAPTURE(variant.disable_subgroups);
+    CAPTURE(variant.disable_int64);
     CAPTURE(d);
     vulkan::RuntimeOptions options;
-    options.disable_subgroup_ops = disable_subgroups;
-    options.disable_int64 = disable_int64;
+    options.disable_texel_buffers = variant.disable_texel_buffers;
+    options.disable_subgroup_ops = variant.disable_subgroups;
+    options.disable_int64 = variant.disable_int64;
     auto runtime = make_runtime(options);
     const uint32_t n = 3, heads = 4, kv_heads = 2, n_ctx = 20, pos0 = 5;
     const uint32_t q_dim = heads * d, kv_dim = kv_heads * d;

@@ -144,6 +144,13 @@ Status VulkanContext::init() {
   for (uint32_t i = 0; i < config_.num_layers; ++i) {
     SY_RETURN_IF_ERROR(Buffer::create(runtime_->device(), cache_bytes, MemoryKind::kDevice, &k_cache_[i]));
     SY_RETURN_IF_ERROR(Buffer::create(runtime_->device(), cache_bytes, MemoryKind::kDevice, &v_cache_[i]));
+    if (runtime_->texel_activations()) {
+      // Read as vec4 texels by attention_tex.
+      for (Buffer* cache : {&k_cache_[i], &v_cache_[i]}) {
+        SY_RETURN_IF_ERROR(
+            cache->create_texel_view(runtime_->device(), VK_FORMAT_R32G32B32A32_SFLOAT));
+      }
+    }
   }
 
   // Slice size: the largest per-token scratch row must fit the storage buffer range.
@@ -189,8 +196,9 @@ Status VulkanContext::init() {
   SY_RETURN_IF_ERROR(Buffer::create(device, pairs * 4, MemoryKind::kDevice, &sorted_pairs_));
   SY_RETURN_IF_ERROR(Buffer::create(device, pairs * 4, MemoryKind::kDevice, &pair_slot_));
   if (runtime_->texel_activations()) {
-    // The matrix kernels' inputs, read as vec4 texels by the _tex kernels.
-    for (Buffer* buffer : {&normed_, &attn_out_, &ffn_hidden_}) {
+    // The matrix kernels' inputs and the queries, read as vec4 texels by the
+    // _tex kernels and attention_tex.
+    for (Buffer* buffer : {&normed_, &attn_out_, &ffn_hidden_, &q_}) {
       SY_RETURN_IF_ERROR(buffer->create_texel_view(device, VK_FORMAT_R32G32B32A32_SFLOAT));
     }
   }

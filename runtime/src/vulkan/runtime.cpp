@@ -47,7 +47,7 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
   runtime->use_subgroups_ = caps.subgroup_arithmetic && !options.disable_subgroup_ops;
   runtime->use_int64_ = caps.shader_int64 && !options.disable_int64;
   runtime->use_texel_ = runtime->use_subgroups_ && runtime->use_int64_ &&
-                        !options.disable_texel_weights &&
+                        !options.disable_texel_buffers &&
                         caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
   SY_RETURN_IF_ERROR(runtime->create_kernels());
   *out = std::move(runtime);
@@ -139,10 +139,15 @@ Status Runtime::create_kernels() {
   SY_RETURN_IF_ERROR(create_weight_kernels(1));
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {"rmsnorm" + reduce_variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
-  const std::string attention_variant = use_subgroups_ && use_int64_ ? "_i64" : reduce_variant;
-  SY_RETURN_IF_ERROR(Kernel::create(
-      device_, {"attention" + attention_variant, 5, sizeof(AttentionPush), reduce_size, 1},
-      &kernels_.attention));
+  const std::string attention_variant = use_texel_                     ? "_tex"
+                                        : use_subgroups_ && use_int64_ ? "_i64"
+                                                                       : reduce_variant;
+  // With _tex, bindings 0-2 (q and the k and v caches) are texel buffers.
+  const uint32_t attention_texels = use_texel_ ? 7u : 0u;
+  SY_RETURN_IF_ERROR(Kernel::create(device_,
+                                    {"attention" + attention_variant, 5, sizeof(AttentionPush),
+                                     reduce_size, 1, 1, attention_texels},
+                                    &kernels_.attention));
   SY_RETURN_IF_ERROR(
       Kernel::create(device_, {"rope", 1, sizeof(RopePush), plain_size, 1}, &kernels_.rope));
   SY_RETURN_IF_ERROR(Kernel::create(device_, {"topk_route", 3, sizeof(TopkRoutePush), plain_size, 1},

@@ -34,7 +34,7 @@ struct RuntimeOptions {
   bool disable_int64 = false;
   // Test-only: reads f32 and f16 weights from storage buffers even where the
   // texel-buffer kernels (_tex) could be used.
-  bool disable_texel_weights = false;
+  bool disable_texel_buffers = false;
   // false runs every batch token by token through the decode kernels; tests
   // compare the grouped prefill path with it.
   bool grouped_prefill = true;
@@ -84,7 +84,8 @@ class Runtime {
   bool texel_weights(DType dtype) const {
     return use_texel_ && (dtype == DType::f32 || dtype == DType::f16);
   }
-  // Returns whether the activation buffers that matrix kernels read need texel views.
+  // Returns whether the activation buffers that the matrix and attention
+  // kernels read need texel views.
   bool texel_activations() const { return use_texel_; }
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
