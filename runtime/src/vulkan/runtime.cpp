@@ -46,6 +46,8 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
   runtime->max_batch_slice_ = options.max_batch_slice;
   runtime->use_subgroups_ = caps.subgroup_arithmetic && !options.disable_subgroup_ops;
   runtime->use_int64_ = caps.shader_int64 && !options.disable_int64;
+  // NOTE: the texel-buffer kernels were measured faster on lavapipe only. On
+  // GPUs they read through the texture cache, and no GPU has timed them yet.
   runtime->use_texel_ = runtime->use_subgroups_ && runtime->use_int64_ &&
                         !options.disable_texel_buffers &&
                         caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
