@@ -67,6 +67,33 @@ void check_matmul(const vulkan::RuntimeOptions& options, DType dtype, uint32_t r
 
 TEST_SUITE("vulkan") {
 
+TEST_CASE("texel binding rejects an offset") {
+  auto runtime = make_runtime();
+  std::vector<float> w = random_values(8 * 16, 1);
+  const vulkan::WeightTensor weight = make_weight(*runtime, DType::f32, {8, 16}, w, SplitUnit::kRow);
+  const vulkan::Buffer x_buffer = make_buffer(*runtime, random_values(32, 2));
+  const vulkan::Buffer y_buffer = make_buffer(*runtime, std::vector<float>(8));
+  vulkan::CommandStream stream;
+  REQUIRE(vulkan::CommandStream::create(runtime->device(), &stream).ok());
+  vulkan::DescriptorArena arena(runtime->device().handle());
+  REQUIRE(stream.begin().ok());
+  vulkan::Recorder rec(*runtime, stream.command_buffer(), &arena);
+  vulkan::MatmulArgs args;
+  args.x = vulkan::whole(x_buffer);
+  args.x.offset = 64;  // only a storage-buffer binding can start inside the buffer
+  args.x_stride = 16;
+  args.y = vulkan::whole(y_buffer);
+  args.y_stride = 8;
+  args.n = 1;
+  const Status status = vulkan::record_matmul(rec, weight, args);
+  if (runtime->texel_weights(DType::f32)) {
+    CHECK(status.message() ==
+          "kernel matmul_tex_f32 binding 1 needs a texel buffer view of a whole buffer");
+  } else {
+    CHECK(status.ok());
+  }
+}
+
 TEST_CASE("matmul f32 and f16 odd sizes") {
   vulkan::RuntimeOptions shared_memory;
   shared_memory.disable_subgroup_ops = true;

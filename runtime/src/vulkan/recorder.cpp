@@ -79,8 +79,10 @@ Status Recorder::bind(const Kernel& kernel, std::initializer_list<BufferRange> b
     write.descriptorCount = 1;
     write.descriptorType = descriptor_type(kernel.spec(), i);
     if (write.descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
-      if (range.texel_view == VK_NULL_HANDLE) {
-        return make_error(SY_ERROR_INTERNAL, "kernel %s binding %u needs a texel buffer view",
+      // A view covers its whole buffer, so the kernel cannot honour an offset.
+      if (range.texel_view == VK_NULL_HANDLE || range.offset != 0) {
+        return make_error(SY_ERROR_INTERNAL,
+                          "kernel %s binding %u needs a texel buffer view of a whole buffer",
                           kernel.spec().shader.c_str(), i);
       }
       write.pTexelBufferView = &range.texel_view;
