@@ -3,8 +3,9 @@
 // WEIGHT_Q4_1 in 32-weight blocks (layouts in schemas/README.md). Everything
 // is read as 32-bit words and unpacked, so no 8-bit or 16-bit storage feature
 // is needed. Element indices are relative to the start of the bound buffer.
-// With WEIGHT_TEXEL, f32 and f16 weights are bound as a uniform texel buffer
-// with format R32G32B32A32_UINT instead of a storage buffer.
+// With WEIGHT_TEXEL, the weights are bound as a uniform texel buffer instead of
+// a storage buffer: format R32G32B32A32_UINT for f32 and f16, R32_UINT for the
+// block dtypes.
 #ifndef SY_WEIGHTS_GLSL
 #define SY_WEIGHTS_GLSL
 
@@ -17,20 +18,27 @@
 #endif
 
 #ifdef WEIGHT_BLOCK
+#ifdef WEIGHT_TEXEL
+// One 32-bit word per texel (format R32_UINT): blocks are 4-byte aligned only.
+layout(binding = WEIGHT_BINDING) uniform usamplerBuffer weight_texels;
+uint weight_word(uint i) { return texelFetch(weight_texels, int(i)).x; }
+#else
 layout(binding = WEIGHT_BINDING) readonly buffer WeightWords { uint weight_words[]; };
+uint weight_word(uint i) { return weight_words[i]; }
+#endif
 
 // Scale d (x) and, for q4_1, minimum m (y) of block `block`.
-vec2 block_header(uint block) { return unpackHalf2x16(weight_words[block * BLOCK_WORDS]); }
+vec2 block_header(uint block) { return unpackHalf2x16(weight_word(block * BLOCK_WORDS)); }
 
 // Weights 4*j .. 4*j+3 of a block (j = 0..7) from its header and value words.
 vec4 block_quad(vec2 header, uint block, uint j) {
 #ifdef WEIGHT_Q8_0
-  const int word = int(weight_words[block * BLOCK_WORDS + 1 + j]);
+  const int word = int(weight_word(block * BLOCK_WORDS + 1 + j));
   const vec4 q = vec4(bitfieldExtract(word, 0, 8), bitfieldExtract(word, 8, 8),
                       bitfieldExtract(word, 16, 8), bitfieldExtract(word, 24, 8));
   return header.x * q;
 #else
-  const uint word = weight_words[block * BLOCK_WORDS + 1 + (j >> 1)] >> ((j & 1) * 16);
+  const uint word = weight_word(block * BLOCK_WORDS + 1 + (j >> 1)) >> ((j & 1) * 16);
   const vec4 q = vec4(bitfieldExtract(word, 0, 4), bitfieldExtract(word, 4, 4),
                       bitfieldExtract(word, 8, 4), bitfieldExtract(word, 12, 4));
 #ifdef WEIGHT_Q4_0

@@ -177,27 +177,34 @@ TEST_CASE("texel-buffer weights where the device allows them") {
   options.device_profile = "native";
   auto runtime = make_runtime(options);
   const vulkan::DeviceCaps& caps = runtime->caps();
-  const bool texel = caps.subgroup_arithmetic && caps.shader_int64 &&
-                     caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
+  // f32 and f16 weights are read as 16-byte texels, block dtypes as 4-byte words.
+  const bool features = caps.subgroup_arithmetic && caps.shader_int64;
+  const bool texel =
+      features && caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
+  const bool word_texel =
+      features && caps.max_storage_buffer_range / 4 <= caps.max_texel_buffer_elements;
   CAPTURE(caps.name);
   CHECK(runtime->texel_weights(DType::f16) == texel);
   CHECK(runtime->texel_weights(DType::f32) == texel);
-  CHECK_FALSE(runtime->texel_weights(DType::q8_0));
+  CHECK(runtime->texel_weights(DType::q8_0) == word_texel);
   if (texel) {
     CHECK(runtime->kernels().matmul[1].spec().shader == "matmul_tex_f16");
     CHECK(runtime->kernels().moe_gate_up_grouped[0].spec().shader ==
           "moe_gate_up_grouped_tex_f32");
     CHECK(runtime->kernels().matmul[1].spec().texel_bindings == 3u);
+  }
+  if (word_texel) {
     REQUIRE(runtime->prepare_weight_kernels(DType::q8_0).ok());
-    CHECK(runtime->kernels().matmul[2].spec().shader == "matmul_i64_q8_0");
-    CHECK(runtime->kernels().matmul[2].spec().texel_bindings == 0u);
+    CHECK(runtime->kernels().matmul[2].spec().shader == "matmul_tex_q8_0");
+    CHECK(runtime->kernels().matmul[2].spec().texel_bindings == 3u);
   }
   check_kernels_fit(*runtime);
 
-  // The test option keeps f16 weights in storage buffers.
+  // The test option keeps weights in storage buffers.
   options.disable_texel_buffers = true;
   auto storage = make_runtime(options);
   CHECK_FALSE(storage->texel_weights(DType::f16));
+  CHECK_FALSE(storage->texel_weights(DType::q4_0));
   CHECK(storage->kernels().matmul[1].spec().texel_bindings == 0u);
 }
 

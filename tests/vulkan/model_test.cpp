@@ -191,6 +191,8 @@ TEST_CASE("quantized model matches cpu") {
   cases.push_back({"q4_0 split weights", spec, 4096, all(DType::q4_0)});
   cases.push_back({"q8_0 shared memory", spec, 0, all(DType::q8_0), true});
   cases.push_back({"q4_1 16-byte loads", spec, 0, all(DType::q4_1), false, true});
+  cases.push_back(
+      {"q4_0 storage-buffer weights", spec, 0, all(DType::q4_0), false, false, "", true});
   // The mobile profile has no 8-bit storage and no subgroup operations.
   cases.push_back({"q4_0 mobile profile", spec, 0, all(DType::q4_0), false, false, "mobile"});
   {

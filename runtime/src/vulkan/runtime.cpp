@@ -83,7 +83,9 @@ Status Runtime::create_weight_kernels(int d) {
   // The matrix kernels also come with 32-byte loads (_i64) and with weights
   // in a texel buffer (_tex); the other reducing kernels only with and
   // without subgroup arithmetic.
-  const bool texel = texel_weights(d == 0 ? DType::f32 : d == 1 ? DType::f16 : DType::q8_0);
+  const DType dtypes_by_index[kWeightDTypes] = {DType::f32, DType::f16, DType::q8_0, DType::q4_0,
+                                                DType::q4_1};
+  const bool texel = texel_weights(dtypes_by_index[d]);
   const std::string variant = texel            ? "_tex"
                               : !use_subgroups_ ? "_shmem"
                               : use_int64_      ? "_i64"
@@ -159,6 +161,17 @@ Status Runtime::create_kernels() {
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {"moe_combine", 4, sizeof(MoeCombinePush), plain_size, 1}, &kernels_.moe_combine));
   return Status();
+}
+
+VkFormat Runtime::texel_format(DType dtype) {
+  const bool wide = dtype == DType::f32 || dtype == DType::f16;
+  return wide ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32_UINT;
+}
+
+bool Runtime::texel_weights(DType dtype) const {
+  if (!use_texel_ || weight_dtype_index(dtype) < 0) return false;
+  const uint64_t texel_bytes = texel_format(dtype) == VK_FORMAT_R32_UINT ? 4 : 16;
+  return caps().max_storage_buffer_range / texel_bytes <= caps().max_texel_buffer_elements;
 }
 
 Status Runtime::upload(const Buffer& buffer, const void* data, uint64_t size) {

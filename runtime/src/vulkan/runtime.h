@@ -77,13 +77,15 @@ class Runtime {
   uint64_t max_buffer_range() const { return max_buffer_range_; }
   bool grouped_prefill() const { return grouped_prefill_; }
   uint32_t max_batch_slice() const { return max_batch_slice_; }
-  // Returns whether weights of `dtype` are read through uniform texel buffers (the
-  // _tex kernels): f32 and f16, where the device has subgroup arithmetic and
-  // shaderInt64 and a storage buffer's bytes fit in maxTexelBufferElements
-  // texels. The _tex kernels read their activations through texel buffers too.
-  bool texel_weights(DType dtype) const {
-    return use_texel_ && (dtype == DType::f32 || dtype == DType::f16);
-  }
+  // Returns whether weights of `dtype` are read through uniform texel buffers
+  // (the _tex kernels): where the device has subgroup arithmetic and
+  // shaderInt64 and a storage buffer fits in maxTexelBufferElements texels of
+  // the dtype's view format (texel_format()). The _tex kernels read their
+  // activations through texel buffers too.
+  bool texel_weights(DType dtype) const;
+  // Returns the view format of weights of `dtype` in the _tex kernels:
+  // 16-byte texels for f32 and f16, 4-byte words for the block dtypes.
+  static VkFormat texel_format(DType dtype);
   // Returns whether the activation buffers that the matrix and attention
   // kernels read need texel views.
   bool texel_activations() const { return use_texel_; }

@@ -76,9 +76,9 @@ Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
     SY_RETURN_IF_ERROR(
         runtime.upload(piece.buffer, bytes_in + first * tensor.unit_bytes, piece_bytes));
     if (runtime.texel_weights(dtype)) {
-      // Vulkan requires uniform texel buffer support for this format.
+      // Vulkan requires uniform texel buffer support for both formats.
       SY_RETURN_IF_ERROR(
-          piece.buffer.create_texel_view(runtime.device(), VK_FORMAT_R32G32B32A32_UINT));
+          piece.buffer.create_texel_view(runtime.device(), Runtime::texel_format(dtype)));
     }
     tensor.pieces.push_back(std::move(piece));
   }

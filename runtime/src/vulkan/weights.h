@@ -22,7 +22,7 @@ class Runtime;
 int weight_dtype_index(DType dtype);
 
 struct WeightPiece {
-  Buffer buffer;  // with an R32G32B32A32_UINT texel view where the _tex kernels read it
+  Buffer buffer;  // with a texel view where the _tex kernels read it
   uint32_t first = 0;  // first unit in this buffer
   uint32_t count = 0;  // units in this buffer
 };
