@@ -172,7 +172,7 @@ TEST_CASE("quirk entry by fake identity") {
   CHECK(other->caps().subgroup_arithmetic == reported->caps().subgroup_arithmetic);
 }
 
-TEST_CASE("texel-buffer weights where the device allows them") {
+TEST_CASE("texel kernels chosen by caps") {
   vulkan::RuntimeOptions options;
   options.device_profile = "native";
   auto runtime = make_runtime(options);

@@ -74,7 +74,7 @@ Status Buffer::create_texel_view(const Device& device, VkFormat format) {
   info.buffer = buffer_.get();
   info.format = format;
   info.offset = 0;
-  info.range = VK_WHOLE_SIZE;  // sizes are whole 16-byte texels
+  info.range = VK_WHOLE_SIZE;  // sizes are multiples of 16 bytes, so no texel is cut
   VkBufferView view = VK_NULL_HANDLE;
   SY_VK_CHECK(vkCreateBufferView(device.handle(), &info, nullptr, &view));
   texel_view_ = BufferViewHandle(device.handle(), view);

@@ -26,8 +26,8 @@ class Buffer {
   VkDeviceSize size() const { return size_; }
   // Host pointer to the whole buffer, or nullptr when the memory is not host-visible.
   void* mapped() const { return mapped_; }
-  // Creates a view of the whole buffer as 16-byte texels of `format`. whole()
-  // passes it on, for the kernels that read their binding as a texel buffer.
+  // Creates a view of the whole buffer as texels of `format`. whole() passes
+  // it on to the kernels that read their binding as a texel buffer.
   Status create_texel_view(const Device& device, VkFormat format);
   VkBufferView texel_view() const { return texel_view_.get(); }
 

@@ -80,9 +80,9 @@ LocalSizes local_sizes(const DeviceCaps& caps, bool use_subgroups) {
 Status Runtime::create_weight_kernels(int d) {
   const LocalSizes sizes = local_sizes(device_.caps(), use_subgroups_);
   const uint32_t reduce_size = sizes.reduce;
-  // The matrix kernels also come with 32-byte loads (_i64) and with weights
-  // in a texel buffer (_tex); the other reducing kernels only with and
-  // without subgroup arithmetic.
+  // The matrix kernels also come with 32-byte loads (_i64) and with texel
+  // buffers (_tex). The other reducing kernels come only with and without
+  // subgroup arithmetic.
   const DType dtypes_by_index[kWeightDTypes] = {DType::f32, DType::f16, DType::q8_0, DType::q4_0,
                                                 DType::q4_1};
   const bool texel = texel_weights(dtypes_by_index[d]);
@@ -90,7 +90,7 @@ Status Runtime::create_weight_kernels(int d) {
                               : !use_subgroups_ ? "_shmem"
                               : use_int64_      ? "_i64"
                                                 : "";
-  // Binding 0 holds the weights and binding 1 the activations.
+  // Binding 0 is the weights and binding 1 the activations.
   const uint32_t texel_bindings = texel ? 3u : 0u;
   const char* dtypes[kWeightDTypes] = {"_f32", "_f16", "_q8_0", "_q4_0", "_q4_1"};
   SY_RETURN_IF_ERROR(Kernel::create(

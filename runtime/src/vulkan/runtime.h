@@ -32,8 +32,8 @@ struct RuntimeOptions {
   bool disable_subgroup_ops = false;
   // Test-only: uses the 16-byte-load kernels even where shaderInt64 exists.
   bool disable_int64 = false;
-  // Test-only: reads f32 and f16 weights from storage buffers even where the
-  // texel-buffer kernels (_tex) could be used.
+  // Test-only: reads weights, activations and the KV cache from storage
+  // buffers even where the texel-buffer kernels (_tex) could be used.
   bool disable_texel_buffers = false;
   // false runs every batch token by token through the decode kernels; tests
   // compare the grouped prefill path with it.
