@@ -17,7 +17,7 @@ layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 layout(constant_id = 1) const uint ROWS = 4;
 
-#include "reduce.glsl"
+#include "row_totals.glsl"
 
 // Binding 1, h [n * top_k, ffn], is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Experts { int experts[]; };
@@ -44,7 +44,7 @@ void main() {
   const uint slots = p.dense != 0 ? 1 : p.top_k;
 
   float acc[ROWS];
-  for (uint r = 0; r < ROWS; ++r) acc[r] = 0.0;
+  UNROLL for (uint r = 0; r < ROWS; ++r) acc[r] = 0.0;
 
   for (uint s = 0; s < slots; ++s) {
     const uint pair = t * slots + s;
@@ -54,13 +54,13 @@ void main() {
     const uint row_base = uint(expert - int(p.expert_begin)) * p.hidden;
 
     float partial[ROWS];
-    for (uint r = 0; r < ROWS; ++r) partial[r] = 0.0;
+    UNROLL for (uint r = 0; r < ROWS; ++r) partial[r] = 0.0;
     if (p.ffn % CHUNK == 0) {
       const uint chunks = p.ffn / CHUNK;
       for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
         vec4 hv[QUADS];
         load_x_chunk(pair * chunks + c, hv);
-        for (uint r = 0; r < ROWS; ++r) {
+        UNROLL for (uint r = 0; r < ROWS; ++r) {
           const uint row = min(row0 + r, p.hidden - 1);
           vec4 w[QUADS];
           load_weight_chunk((row_base + row) * chunks + c, w);
@@ -70,24 +70,23 @@ void main() {
     } else {
       for (uint k = lane; k < p.ffn; k += LOCAL_SIZE) {
         const float hv = load_x(pair * p.ffn + k);
-        for (uint r = 0; r < ROWS; ++r) {
+        UNROLL for (uint r = 0; r < ROWS; ++r) {
           const uint row = min(row0 + r, p.hidden - 1);
           partial[r] += load_weight((row_base + row) * p.ffn + k) * hv;
         }
       }
     }
-    for (uint r = 0; r < ROWS; ++r) acc[r] += weight * partial[r];
+    UNROLL for (uint r = 0; r < ROWS; ++r) acc[r] += weight * partial[r];
   }
 
-  // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
-  // (see reduce.glsl).
-  for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
-    float total = 0.0;
-    for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
-      const float sum = workgroup_sum(acc[r]);
-      if (r - r0 == lane) total = sum;
+  // Lane l writes row first + l of each group of LOCAL_SIZE rows: one store
+  // instruction covers the group (see reduce.glsl).
+  float total = 0.0;
+  [[unroll]] for (uint r = 0; r < ROWS; r += QUAD_ROWS) {
+    total = total_for_lane(ROWS4(acc, r, 1, 0), r, total);
+    const uint row = row0 + group_first(r) + lane;
+    if (group_done(r) && group_first(r) + lane < ROWS && row < p.hidden) {
+      y[t * p.hidden + row] += total;
     }
-    const uint row = row0 + r0 + lane;
-    if (r0 + lane < ROWS && row < p.hidden) y[t * p.hidden + row] += total;
   }
 }

@@ -19,7 +19,7 @@ layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 layout(constant_id = 1) const uint ROWS = 4;
 
-#include "reduce.glsl"
+#include "row_totals.glsl"
 
 // Binding 1, x [n, hidden], is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Experts { int experts[]; };
@@ -51,7 +51,7 @@ void main() {
 
   float gate[ROWS];
   float up[ROWS];
-  for (uint r = 0; r < ROWS; ++r) {
+  UNROLL for (uint r = 0; r < ROWS; ++r) {
     gate[r] = 0.0;
     up[r] = 0.0;
   }
@@ -61,7 +61,7 @@ void main() {
     for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
       vec4 xv[QUADS];
       load_x_chunk(x_base / CHUNK + c, xv);
-      for (uint r = 0; r < ROWS; ++r) {
+      UNROLL for (uint r = 0; r < ROWS; ++r) {
         const uint f = min(f0 + r, p.ffn - 1);
         vec4 w[QUADS];
         load_weight_chunk((gate_row0 + f) * chunks + c, w);
@@ -73,7 +73,7 @@ void main() {
   } else {
     for (uint k = lane; k < p.hidden; k += LOCAL_SIZE) {
       const float xv = load_x(x_base + k);
-      for (uint r = 0; r < ROWS; ++r) {
+      UNROLL for (uint r = 0; r < ROWS; ++r) {
         const uint f = min(f0 + r, p.ffn - 1);
         gate[r] += load_weight((gate_row0 + f) * p.hidden + k) * xv;
         up[r] += load_weight((up_row0 + f) * p.hidden + k) * xv;
@@ -81,19 +81,15 @@ void main() {
     }
   }
 
-  // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
-  // (see reduce.glsl).
-  for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
-    float g = 0.0, u = 0.0;
-    for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
-      const float gate_sum = workgroup_sum(gate[r]);
-      const float up_sum = workgroup_sum(up[r]);
-      if (r - r0 == lane) {
-        g = gate_sum;
-        u = up_sum;
-      }
+  // Lane l writes row first + l of each group of LOCAL_SIZE rows: one store
+  // instruction covers the group (see reduce.glsl).
+  float g = 0.0, u = 0.0;
+  [[unroll]] for (uint r = 0; r < ROWS; r += QUAD_ROWS) {
+    g = total_for_lane(ROWS4(gate, r, 1, 0), r, g);
+    u = total_for_lane(ROWS4(up, r, 1, 0), r, u);
+    const uint f = f0 + group_first(r) + lane;
+    if (group_done(r) && group_first(r) + lane < ROWS && f < p.ffn) {
+      h[pair * p.ffn + f] = g / (1.0 + exp(-g)) * u;
     }
-    const uint f = f0 + r0 + lane;
-    if (r0 + lane < ROWS && f < p.ffn) h[pair * p.ffn + f] = g / (1.0 + exp(-g)) * u;
   }
 }

@@ -17,7 +17,7 @@ layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 layout(constant_id = 1) const uint ROWS = 4;
 layout(constant_id = 2) const uint TOKENS = 1;
 
-#include "reduce.glsl"
+#include "row_totals.glsl"
 
 layout(binding = 2) buffer Output { float y[]; };
 
@@ -39,8 +39,10 @@ void main() {
   if (t0 >= p.n || row0 >= p.rows) return;  // uniform across the workgroup
   const uint lane = gl_LocalInvocationID.x;
 
+  // The loops over rows and tokens are unrolled so that acc stays in
+  // registers; lavapipe keeps an array indexed in a loop in memory.
   float acc[ROWS * TOKENS];
-  for (uint i = 0; i < ROWS * TOKENS; ++i) acc[i] = 0.0;
+  UNROLL for (uint i = 0; i < ROWS * TOKENS; ++i) acc[i] = 0.0;
 
   const bool chunked =
       p.cols % CHUNK == 0 && p.x_offset % CHUNK == 0 && p.x_stride % CHUNK == 0;
@@ -48,39 +50,36 @@ void main() {
     const uint chunks = p.cols / CHUNK;
     for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
       vec4 w[ROWS][QUADS];
-      for (uint r = 0; r < ROWS; ++r) {
+      UNROLL for (uint r = 0; r < ROWS; ++r) {
         load_weight_chunk(min(row0 + r, p.rows - 1) * chunks + c, w[r]);
       }
-      for (uint i = 0; i < TOKENS; ++i) {
+      UNROLL for (uint i = 0; i < TOKENS; ++i) {
         const uint t = min(t0 + i, p.n - 1);
         vec4 xv[QUADS];
         load_x_chunk((p.x_offset + t * p.x_stride) / CHUNK + c, xv);
-        for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += dot_chunk(w[r], xv);
+        UNROLL for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += dot_chunk(w[r], xv);
       }
     }
   } else {
     for (uint k = lane; k < p.cols; k += LOCAL_SIZE) {
       float w[ROWS];
-      for (uint r = 0; r < ROWS; ++r) w[r] = load_weight(min(row0 + r, p.rows - 1) * p.cols + k);
-      for (uint i = 0; i < TOKENS; ++i) {
+      UNROLL for (uint r = 0; r < ROWS; ++r) w[r] = load_weight(min(row0 + r, p.rows - 1) * p.cols + k);
+      UNROLL for (uint i = 0; i < TOKENS; ++i) {
         const float xv = load_x(p.x_offset + min(t0 + i, p.n - 1) * p.x_stride + k);
-        for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += w[r] * xv;
+        UNROLL for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += w[r] * xv;
       }
     }
   }
 
-  // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
-  // (see reduce.glsl).
-  for (uint i = 0; i < TOKENS; ++i) {
-    for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
-      float total = 0.0;
-      for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
-        const float sum = workgroup_sum(acc[r * TOKENS + i]);
-        if (r - r0 == lane) total = sum;
-      }
-      const uint row = row0 + r0 + lane;
+  // Lane l writes row first + l of each group of LOCAL_SIZE rows: one store
+  // instruction covers the group (see reduce.glsl).
+  [[unroll]] for (uint i = 0; i < TOKENS; ++i) {
+    float total = 0.0;
+    [[unroll]] for (uint r = 0; r < ROWS; r += QUAD_ROWS) {
+      total = total_for_lane(ROWS4(acc, r, TOKENS, i), r, total);
+      const uint row = row0 + group_first(r) + lane;
       const uint t = t0 + i;
-      if (r0 + lane < ROWS && row < p.rows && t < p.n) {
+      if (group_done(r) && group_first(r) + lane < ROWS && row < p.rows && t < p.n) {
         const uint index = p.y_offset + t * p.y_stride + row;
         y[index] = p.accumulate != 0 ? y[index] + total : total;
       }

@@ -16,7 +16,7 @@ layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 layout(constant_id = 1) const uint ROWS = 4;
 layout(constant_id = 2) const uint TOKENS = 8;
 
-#include "reduce.glsl"
+#include "row_totals.glsl"
 
 // Binding 1, h [n_pairs, ffn] by slot, is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Plan { uint plan[]; };
@@ -42,44 +42,41 @@ void main() {
   for (uint tile = gl_WorkGroupID.y; tile < tiles; tile += gl_NumWorkGroups.y) {
     const uint slot0 = begin + tile * TOKENS;
     float acc[ROWS * TOKENS];
-    for (uint i = 0; i < ROWS * TOKENS; ++i) acc[i] = 0.0;
+    UNROLL for (uint i = 0; i < ROWS * TOKENS; ++i) acc[i] = 0.0;
 
     if (p.ffn % CHUNK == 0) {
       const uint chunks = p.ffn / CHUNK;
       for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
         vec4 w[ROWS][QUADS];
-        for (uint r = 0; r < ROWS; ++r) {
+        UNROLL for (uint r = 0; r < ROWS; ++r) {
           load_weight_chunk((row_base + min(row0 + r, p.hidden - 1)) * chunks + c, w[r]);
         }
-        for (uint i = 0; i < TOKENS; ++i) {
+        UNROLL for (uint i = 0; i < TOKENS; ++i) {
           vec4 hv[QUADS];
           load_x_chunk(min(slot0 + i, end - 1) * chunks + c, hv);
-          for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += dot_chunk(w[r], hv);
+          UNROLL for (uint r = 0; r < ROWS; ++r) acc[r * TOKENS + i] += dot_chunk(w[r], hv);
         }
       }
     } else {
       for (uint k = lane; k < p.ffn; k += LOCAL_SIZE) {
-        for (uint r = 0; r < ROWS; ++r) {
+        UNROLL for (uint r = 0; r < ROWS; ++r) {
           const float w = load_weight((row_base + min(row0 + r, p.hidden - 1)) * p.ffn + k);
-          for (uint i = 0; i < TOKENS; ++i) {
+          UNROLL for (uint i = 0; i < TOKENS; ++i) {
             acc[r * TOKENS + i] += w * load_x(min(slot0 + i, end - 1) * p.ffn + k);
           }
         }
       }
     }
 
-    // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
-    // (see reduce.glsl).
-    for (uint i = 0; i < TOKENS; ++i) {
-      for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
-        float total = 0.0;
-        for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
-          const float sum = workgroup_sum(acc[r * TOKENS + i]);
-          if (r - r0 == lane) total = sum;
-        }
-        const uint row = row0 + r0 + lane;
+    // Lane l writes row first + l of each group of LOCAL_SIZE rows: one store
+    // instruction covers the group (see reduce.glsl).
+    [[unroll]] for (uint i = 0; i < TOKENS; ++i) {
+      float total = 0.0;
+      [[unroll]] for (uint r = 0; r < ROWS; r += QUAD_ROWS) {
+        total = total_for_lane(ROWS4(acc, r, TOKENS, i), r, total);
+        const uint row = row0 + group_first(r) + lane;
         const uint slot = slot0 + i;
-        if (r0 + lane < ROWS && row < p.hidden && slot < end) {
+        if (group_done(r) && group_first(r) + lane < ROWS && row < p.hidden && slot < end) {
           out_values[slot * p.hidden + row] = total;
         }
       }

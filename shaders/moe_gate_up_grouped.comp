@@ -17,7 +17,7 @@ layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 layout(constant_id = 1) const uint ROWS = 4;
 layout(constant_id = 2) const uint TOKENS = 8;
 
-#include "reduce.glsl"
+#include "row_totals.glsl"
 
 // Binding 1, x [n, hidden], is declared in chunks.glsl.
 layout(binding = 2) readonly buffer Sorted { uint sorted_pairs[]; };
@@ -46,12 +46,12 @@ void main() {
   for (uint tile = gl_WorkGroupID.y; tile < tiles; tile += gl_NumWorkGroups.y) {
     const uint slot0 = begin + tile * TOKENS;
     uint x_base[TOKENS];
-    for (uint i = 0; i < TOKENS; ++i) {
+    UNROLL for (uint i = 0; i < TOKENS; ++i) {
       x_base[i] = sorted_pairs[min(slot0 + i, end - 1)] / p.top_k * p.hidden;
     }
     float gate[ROWS * TOKENS];
     float up[ROWS * TOKENS];
-    for (uint i = 0; i < ROWS * TOKENS; ++i) {
+    UNROLL for (uint i = 0; i < ROWS * TOKENS; ++i) {
       gate[i] = 0.0;
       up[i] = 0.0;
     }
@@ -61,15 +61,15 @@ void main() {
       for (uint c = lane; c < chunks; c += LOCAL_SIZE) {
         vec4 wg[ROWS][QUADS];
         vec4 wu[ROWS][QUADS];
-        for (uint r = 0; r < ROWS; ++r) {
+        UNROLL for (uint r = 0; r < ROWS; ++r) {
           const uint f = min(f0 + r, p.ffn - 1);
           load_weight_chunk((gate_row0 + f) * chunks + c, wg[r]);
           load_weight_chunk((up_row0 + f) * chunks + c, wu[r]);
         }
-        for (uint i = 0; i < TOKENS; ++i) {
+        UNROLL for (uint i = 0; i < TOKENS; ++i) {
           vec4 xv[QUADS];
           load_x_chunk(x_base[i] / CHUNK + c, xv);
-          for (uint r = 0; r < ROWS; ++r) {
+          UNROLL for (uint r = 0; r < ROWS; ++r) {
             gate[r * TOKENS + i] += dot_chunk(wg[r], xv);
             up[r * TOKENS + i] += dot_chunk(wu[r], xv);
           }
@@ -77,11 +77,11 @@ void main() {
       }
     } else {
       for (uint k = lane; k < p.hidden; k += LOCAL_SIZE) {
-        for (uint r = 0; r < ROWS; ++r) {
+        UNROLL for (uint r = 0; r < ROWS; ++r) {
           const uint f = min(f0 + r, p.ffn - 1);
           const float wg = load_weight((gate_row0 + f) * p.hidden + k);
           const float wu = load_weight((up_row0 + f) * p.hidden + k);
-          for (uint i = 0; i < TOKENS; ++i) {
+          UNROLL for (uint i = 0; i < TOKENS; ++i) {
             const float xv = load_x(x_base[i] + k);
             gate[r * TOKENS + i] += wg * xv;
             up[r * TOKENS + i] += wu * xv;
@@ -90,22 +90,18 @@ void main() {
       }
     }
 
-    // Lane l writes rows r0 + l: one store instruction covers LOCAL_SIZE rows
-    // (see reduce.glsl).
-    for (uint i = 0; i < TOKENS; ++i) {
-      for (uint r0 = 0; r0 < ROWS; r0 += LOCAL_SIZE) {
-        float g = 0.0, u = 0.0;
-        for (uint r = r0; r < min(r0 + LOCAL_SIZE, ROWS); ++r) {
-          const float gate_sum = workgroup_sum(gate[r * TOKENS + i]);
-          const float up_sum = workgroup_sum(up[r * TOKENS + i]);
-          if (r - r0 == lane) {
-            g = gate_sum;
-            u = up_sum;
-          }
-        }
-        const uint f = f0 + r0 + lane;
+    // Lane l writes row first + l of each group of LOCAL_SIZE rows: one store
+    // instruction covers the group (see reduce.glsl).
+    [[unroll]] for (uint i = 0; i < TOKENS; ++i) {
+      float g = 0.0, u = 0.0;
+      [[unroll]] for (uint r = 0; r < ROWS; r += QUAD_ROWS) {
+        g = total_for_lane(ROWS4(gate, r, TOKENS, i), r, g);
+        u = total_for_lane(ROWS4(up, r, TOKENS, i), r, u);
+        const uint f = f0 + group_first(r) + lane;
         const uint slot = slot0 + i;
-        if (r0 + lane < ROWS && f < p.ffn && slot < end) h[slot * p.ffn + f] = g / (1.0 + exp(-g)) * u;
+        if (group_done(r) && group_first(r) + lane < ROWS && f < p.ffn && slot < end) {
+          h[slot * p.ffn + f] = g / (1.0 + exp(-g)) * u;
+        }
       }
     }
   }

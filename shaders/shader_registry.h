@@ -16,6 +16,10 @@ enum Feature : uint32_t {
   kStorage8Bit = 1u << 2,
   kShaderFloat16 = 1u << 3,
   kShaderInt64 = 1u << 4,
+  // computeFullSubgroups (VK_EXT_subgroup_size_control): the pipeline is
+  // created with full subgroups and a workgroup of one subgroup, so the
+  // shader reduces without shared memory or barriers (ONE_SUBGROUP).
+  kFullSubgroups = 1u << 5,
 };
 
 struct ShaderInfo {

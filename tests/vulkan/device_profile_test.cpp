@@ -178,7 +178,7 @@ TEST_CASE("texel kernels chosen by caps") {
   auto runtime = make_runtime(options);
   const vulkan::DeviceCaps& caps = runtime->caps();
   // f32 and f16 weights are read as 16-byte texels, block dtypes as 4-byte words.
-  const bool features = caps.subgroup_arithmetic && caps.shader_int64;
+  const bool features = caps.subgroup_arithmetic && caps.shader_int64 && caps.full_subgroups;
   const bool texel =
       features && caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
   const bool word_texel =
@@ -189,6 +189,8 @@ TEST_CASE("texel kernels chosen by caps") {
   CHECK(runtime->texel_weights(DType::q8_0) == word_texel);
   if (texel) {
     CHECK(runtime->kernels().matmul[1].spec().shader == "matmul_tex_f16");
+    // The _tex kernels run as one full subgroup per workgroup.
+    CHECK(runtime->kernels().matmul[1].spec().local_size == caps.subgroup_size);
     CHECK(runtime->kernels().moe_gate_up_grouped[0].spec().shader ==
           "moe_gate_up_grouped_tex_f32");
     CHECK(runtime->kernels().matmul[1].spec().texel_bindings == 3u);
@@ -206,6 +208,24 @@ TEST_CASE("texel kernels chosen by caps") {
   CHECK_FALSE(storage->texel_weights(DType::f16));
   CHECK_FALSE(storage->texel_weights(DType::q4_0));
   CHECK(storage->kernels().matmul[1].spec().texel_bindings == 0u);
+}
+
+TEST_CASE("full-subgroup kernel local size") {
+  auto runtime = make_runtime();
+  const vulkan::DeviceCaps& caps = runtime->caps();
+  // kFullSubgroups shaders reduce with subgroup operations alone.
+  const shaders::ShaderInfo* shader = shaders::find_shader("matmul_tex_f16");
+  REQUIRE(shader != nullptr);
+  CHECK((shader->features & shaders::kFullSubgroups) != 0);
+  CHECK((shaders::find_shader("matmul_i64_f16")->features & shaders::kFullSubgroups) == 0);
+  if (!caps.full_subgroups || 2 * caps.subgroup_size > caps.max_workgroup_size[0]) return;
+  vulkan::Kernel kernel;
+  const Status status = vulkan::Kernel::create(
+      runtime->device(), {"matmul_tex_f16", 3, 36, 2 * caps.subgroup_size, 16, 1, 3}, &kernel);
+  CHECK(status.message() == "shader matmul_tex_f16 needs full subgroups and a workgroup of one "
+                            "subgroup (" + std::to_string(caps.subgroup_size) +
+                                " invocations) on " + caps.name + "; it was given " +
+                                std::to_string(2 * caps.subgroup_size));
 }
 
 TEST_CASE("C API device profile option") {

@@ -1,6 +1,7 @@
 #include "vulkan/device.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -87,6 +88,17 @@ Status choose_physical_device(const std::vector<VkPhysicalDevice>& devices,
   return Status();
 }
 
+bool has_extension(VkPhysicalDevice physical, const char* name) {
+  uint32_t count = 0;
+  vkEnumerateDeviceExtensionProperties(physical, nullptr, &count, nullptr);
+  std::vector<VkExtensionProperties> extensions(count);
+  vkEnumerateDeviceExtensionProperties(physical, nullptr, &count, extensions.data());
+  for (const VkExtensionProperties& extension : extensions) {
+    if (std::strcmp(extension.extensionName, name) == 0) return true;
+  }
+  return false;
+}
+
 DeviceCaps query_caps(VkPhysicalDevice physical, const VkPhysicalDeviceMemoryProperties& memory) {
   VkPhysicalDeviceSubgroupProperties subgroup{};
   subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
@@ -104,6 +116,11 @@ DeviceCaps query_caps(VkPhysicalDevice physical, const VkPhysicalDeviceMemoryPro
   float16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
   storage16.pNext = &storage8;
   storage8.pNext = &float16;
+  VkPhysicalDeviceSubgroupSizeControlFeaturesEXT size_control{};
+  size_control.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT;
+  if (has_extension(physical, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME)) {
+    float16.pNext = &size_control;
+  }
   VkPhysicalDeviceFeatures2 features{};
   features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
   features.pNext = &storage16;
@@ -121,6 +138,7 @@ DeviceCaps query_caps(VkPhysicalDevice physical, const VkPhysicalDeviceMemoryPro
   caps.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
+  caps.full_subgroups = size_control.computeFullSubgroups;
   caps.max_storage_buffer_range = limits.maxStorageBufferRange;
   caps.max_texel_buffer_elements = limits.maxTexelBufferElements;
   caps.max_workgroup_invocations = limits.maxComputeWorkGroupInvocations;
@@ -181,6 +199,16 @@ Status Device::create(const Instance& instance, const std::string& selector, Dev
   VkPhysicalDeviceFeatures enabled{};
   enabled.shaderInt64 = device.caps_.shader_int64 ? VK_TRUE : VK_FALSE;
   info.pEnabledFeatures = &enabled;
+  // The _tex kernels run as one full subgroup per workgroup (shader_registry.h).
+  VkPhysicalDeviceSubgroupSizeControlFeaturesEXT size_control{};
+  size_control.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT;
+  size_control.computeFullSubgroups = VK_TRUE;
+  const char* size_control_name = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
+  if (device.caps_.full_subgroups) {
+    info.pNext = &size_control;
+    info.enabledExtensionCount = 1;
+    info.ppEnabledExtensionNames = &size_control_name;
+  }
   SY_VK_CHECK(vkCreateDevice(device.physical_, &info, nullptr, &device.device_));
   vkGetDeviceQueue(device.device_, device.queue_family_, 0, &device.queue_);
 

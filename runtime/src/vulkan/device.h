@@ -21,6 +21,8 @@ struct DeviceCaps {
   bool shader_int64 = false;
   uint32_t subgroup_size = 1;
   bool subgroup_arithmetic = false;  // arithmetic subgroup ops in compute shaders
+  // computeFullSubgroups of VK_EXT_subgroup_size_control, enabled on the device
+  bool full_subgroups = false;
   uint64_t max_storage_buffer_range = 0;  // bytes
   uint64_t max_texel_buffer_elements = 0;  // maxTexelBufferElements
   uint32_t max_workgroup_invocations = 0;

@@ -78,6 +78,7 @@ void apply_device_profile(DeviceProfile profile, DeviceCaps* caps) {
   }
   caps->subgroup_arithmetic = false;
   caps->subgroup_size = 1;
+  caps->full_subgroups = false;
   caps->shader_float16 = false;
   caps->storage_8bit = false;
 }
@@ -107,7 +108,8 @@ bool caps_support(const DeviceCaps& caps, uint32_t features) {
                        ((features & shaders::kStorage16Bit) && !caps.storage_16bit) ||
                        ((features & shaders::kStorage8Bit) && !caps.storage_8bit) ||
                        ((features & shaders::kShaderFloat16) && !caps.shader_float16) ||
-                       ((features & shaders::kShaderInt64) && !caps.shader_int64);
+                       ((features & shaders::kShaderInt64) && !caps.shader_int64) ||
+                       ((features & shaders::kFullSubgroups) && !caps.full_subgroups);
   return !missing;
 }
 

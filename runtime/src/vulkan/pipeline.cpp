@@ -32,6 +32,16 @@ Status Kernel::create(const Device& device, const KernelSpec& spec, Kernel* out)
                       spec.shader.c_str(), spec.local_size, device.caps().name.c_str(),
                       device.caps().max_workgroup_size[0]);
   }
+  // Full subgroups of the default size: a workgroup of that size is one
+  // subgroup, which ONE_SUBGROUP shaders rely on.
+  if ((shader->features & shaders::kFullSubgroups) &&
+      (!device.caps().full_subgroups || spec.local_size != device.caps().subgroup_size)) {
+    return make_error(SY_ERROR_INTERNAL,
+                      "shader %s needs full subgroups and a workgroup of one subgroup (%u "
+                      "invocations) on %s; it was given %u",
+                      spec.shader.c_str(), device.caps().subgroup_size,
+                      device.caps().name.c_str(), spec.local_size);
+  }
   const VkDevice vk_device = device.handle();
   Kernel kernel;
   kernel.spec_ = spec;
@@ -81,6 +91,9 @@ Status Kernel::create(const Device& device, const KernelSpec& spec, Kernel* out)
   pipeline_info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   pipeline_info.stage.module = raw_module;
   pipeline_info.stage.pName = "main";
+  if (shader->features & shaders::kFullSubgroups) {
+    pipeline_info.stage.flags = VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT;
+  }
   pipeline_info.stage.pSpecializationInfo = &specialization;
   pipeline_info.layout = layout;
   VkPipeline pipeline = VK_NULL_HANDLE;

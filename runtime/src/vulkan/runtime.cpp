@@ -48,7 +48,7 @@ Status Runtime::create(const RuntimeOptions& options, std::shared_ptr<Runtime>* 
   runtime->use_int64_ = caps.shader_int64 && !options.disable_int64;
   // NOTE: the texel-buffer kernels were measured faster on lavapipe only. On
   // GPUs they read through the texture cache, and no GPU has timed them yet.
-  runtime->use_texel_ = runtime->use_subgroups_ && runtime->use_int64_ &&
+  runtime->use_texel_ = runtime->use_subgroups_ && runtime->use_int64_ && caps.full_subgroups &&
                         !options.disable_texel_buffers &&
                         caps.max_storage_buffer_range / 16 <= caps.max_texel_buffer_elements;
   SY_RETURN_IF_ERROR(runtime->create_kernels());
