@@ -117,8 +117,15 @@ void main() {
   }
   const float inv_sum = 1.0 / workgroup_sum(local_sum);
   // Orders every lane's exponential writes before other lanes read them below.
+#ifdef ONE_SUBGROUP
+  // The workgroup is one subgroup: no workgroup barrier, which on lavapipe
+  // slows down the whole shader (see reduce.glsl).
+  subgroupMemoryBarrierBuffer();
+  subgroupBarrier();
+#else
   memoryBarrierBuffer();
   barrier();
+#endif
 
   // Weighted sum of values.
 #ifdef WIDE_INT64
