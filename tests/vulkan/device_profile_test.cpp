@@ -41,8 +41,16 @@ class ProfileVariable {
   std::optional<std::string> saved_;
 };
 
+// Creates the f32 and f16 weight kernels, which the runtime otherwise creates
+// when the first tensor of the dtype is uploaded.
+void prepare_float_kernels(vulkan::Runtime& runtime) {
+  REQUIRE(runtime.prepare_weight_kernels(DType::f32).ok());
+  REQUIRE(runtime.prepare_weight_kernels(DType::f16).ok());
+}
+
 // The kernels every model uses; each must fit the runtime's planned caps.
-void check_kernels_fit(const vulkan::Runtime& runtime) {
+void check_kernels_fit(vulkan::Runtime& runtime) {
+  prepare_float_kernels(runtime);
   const vulkan::Kernels& k = runtime.kernels();
   const vulkan::Kernel* kernels[] = {
       &k.embed[0],          &k.embed[1],          &k.matmul[0],      &k.matmul[1],
@@ -59,7 +67,8 @@ void check_kernels_fit(const vulkan::Runtime& runtime) {
   }
 }
 
-void check_mobile_caps(const vulkan::Runtime& runtime) {
+void check_mobile_caps(vulkan::Runtime& runtime) {
+  prepare_float_kernels(runtime);
   const vulkan::DeviceCaps& caps = runtime.caps();
   CHECK(caps.max_storage_buffer_range <= (128ull << 20));
   CHECK(runtime.max_buffer_range() <= (128ull << 20));
@@ -159,6 +168,7 @@ TEST_CASE("quirk entry by fake identity") {
   options.fake_identity = vulkan::DeviceIdentity{0x5143, 0x43051401, 0x80000000u};
   auto runtime = make_runtime(options);
   CHECK_FALSE(runtime->caps().subgroup_arithmetic);
+  prepare_float_kernels(*runtime);
   CHECK(runtime->kernels().matmul[1].spec().shader == "matmul_shmem_f16");
   CHECK(runtime->kernels().rmsnorm.spec().shader == "rmsnorm_shmem");
   check_kernels_fit(*runtime);
@@ -187,6 +197,7 @@ TEST_CASE("texel kernels chosen by caps") {
   CHECK(runtime->texel_weights(DType::f16) == texel);
   CHECK(runtime->texel_weights(DType::f32) == texel);
   CHECK(runtime->texel_weights(DType::q8_0) == word_texel);
+  prepare_float_kernels(*runtime);
   if (texel) {
     CHECK(runtime->kernels().matmul[1].spec().shader == "matmul_tex_f16");
     // The _tex kernels run as one full subgroup per workgroup.
@@ -207,6 +218,7 @@ TEST_CASE("texel kernels chosen by caps") {
   auto storage = make_runtime(options);
   CHECK_FALSE(storage->texel_weights(DType::f16));
   CHECK_FALSE(storage->texel_weights(DType::q4_0));
+  prepare_float_kernels(*storage);
   CHECK(storage->kernels().matmul[1].spec().texel_bindings == 0u);
 }
 

@@ -137,10 +137,9 @@ Status Runtime::create_kernels() {
   const uint32_t reduce_size = sizes.reduce;
   const uint32_t plain_size = sizes.plain;
   const std::string reduce_variant = use_subgroups_ ? "" : "_shmem";
-  // f32 and f16 kernels exist from the start; block dtypes come on demand,
-  // because each pipeline costs start-up time on lavapipe.
-  SY_RETURN_IF_ERROR(create_weight_kernels(0));
-  SY_RETURN_IF_ERROR(create_weight_kernels(1));
+  // The weight kernels of a dtype are created when the first tensor of that
+  // dtype is uploaded (prepare_weight_kernels), because each pipeline costs
+  // start-up time and 5 to 6 MB of host memory on lavapipe.
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {"rmsnorm" + reduce_variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
   const std::string attention_variant = use_texel_                     ? "_tex"

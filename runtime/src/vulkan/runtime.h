@@ -43,9 +43,9 @@ struct RuntimeOptions {
 };
 
 // The kernels, chosen once per device. The weight kernels are indexed by
-// weight_dtype_index(): [0] f32, [1] f16, [2] q8_0, [3] q4_0, [4] q4_1. The f32
-// and f16 ones exist from the start; a block dtype's are created by
-// Runtime::prepare_weight_kernels() when a tensor of that dtype is uploaded.
+// weight_dtype_index(): [0] f32, [1] f16, [2] q8_0, [3] q4_0, [4] q4_1. A dtype's
+// are created by Runtime::prepare_weight_kernels() when a tensor of that dtype
+// is uploaded.
 inline constexpr int kWeightDTypes = 5;
 struct Kernels {
   Kernel embed[kWeightDTypes];
