@@ -1,0 +1,193 @@
+// switchyard-kernel-bench: times one matrix product kernel on the Vulkan
+// device, the way the runtime records it, so that kernel changes can be
+// measured without a whole model. See docs/BENCHMARKS.md.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "vulkan/command.h"
+#include "vulkan/ops.h"
+#include "vulkan/runtime.h"
+#include "vulkan/weights.h"
+
+namespace {
+
+using namespace sy;
+
+// IEEE half precision: GCC 12 has _Float16 on x86-64 and __fp16 on aarch64.
+#if defined(__aarch64__)
+using Half = __fp16;
+#else
+using Half = _Float16;
+#endif
+
+struct Options {
+  uint32_t rows = 8192;
+  uint32_t cols = 1024;
+  std::vector<uint32_t> tokens = {1, 8, 64};
+  uint32_t repeats = 15;
+  bool storage_buffers = false;
+};
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: switchyard-kernel-bench [--rows N] [--cols N] [--tokens 1,8,64] "
+               "[--repeats N] [--storage-buffers]\n"
+               "  times y = W x for an f16 matrix W [rows, cols] and each token count;\n"
+               "  one token uses the decode kernel, more use the prefill tiles\n"
+               "  --storage-buffers  read W and x from storage buffers, not texel buffers\n");
+}
+
+bool parse_count(const char* text, uint32_t* out) {
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text, &end, 10);
+  if (end == text || *end != '\0' || value == 0 || value > (1ul << 24)) return false;
+  *out = static_cast<uint32_t>(value);
+  return true;
+}
+
+bool parse_options(int argc, char** argv, Options* options) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--storage-buffers") {
+      options->storage_buffers = true;
+      continue;
+    }
+    if (flag != "--rows" && flag != "--cols" && flag != "--repeats" && flag != "--tokens") {
+      std::fprintf(stderr, "error: unknown option %s\n", flag.c_str());
+      return false;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "error: %s needs a value\n", flag.c_str());
+      return false;
+    }
+    const char* value = argv[++i];
+    bool ok = false;
+    if (flag == "--rows") {
+      ok = parse_count(value, &options->rows);
+    } else if (flag == "--cols") {
+      ok = parse_count(value, &options->cols);
+    } else if (flag == "--repeats") {
+      ok = parse_count(value, &options->repeats);
+    } else {
+      options->tokens.clear();
+      std::string list = value;
+      ok = true;
+      for (size_t start = 0; ok && start <= list.size();) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        uint32_t count = 0;
+        ok = parse_count(list.substr(start, comma - start).c_str(), &count);
+        options->tokens.push_back(count);
+        start = comma + 1;
+      }
+    }
+    if (!ok) {
+      std::fprintf(stderr, "error: %s %s: expected counts from 1 to 16777216\n", flag.c_str(), value);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Creates a host-visible f32 buffer filled with `values`, with the texel view
+// that the _tex kernels read activations through.
+Status make_input(const vulkan::Runtime& runtime, const std::vector<float>& values,
+                  vulkan::Buffer* out) {
+  SY_RETURN_IF_ERROR(vulkan::Buffer::create(runtime.device(), values.size() * sizeof(float),
+                                            vulkan::MemoryKind::kReadback, out));
+  std::memcpy(out->mapped(), values.data(), values.size() * sizeof(float));
+  if (!runtime.texel_activations()) return Status();
+  return out->create_texel_view(runtime.device(), VK_FORMAT_R32G32B32A32_SFLOAT);
+}
+
+// Records y = W x for `n` tokens `repeats` times, one submission each, and
+// returns the fastest submission in seconds.
+Status time_matmul(vulkan::Runtime& runtime, const vulkan::WeightTensor& weight, uint32_t n,
+                   uint32_t repeats, double* best) {
+  const uint32_t rows = static_cast<uint32_t>(weight.shape[0]);
+  const uint32_t cols = static_cast<uint32_t>(weight.shape[1]);
+  std::mt19937 rng(n);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> x(uint64_t{n} * cols);
+  for (float& value : x) value = dist(rng);
+  vulkan::Buffer x_buffer, y_buffer;
+  SY_RETURN_IF_ERROR(make_input(runtime, x, &x_buffer));
+  SY_RETURN_IF_ERROR(make_input(runtime, std::vector<float>(uint64_t{n} * rows), &y_buffer));
+
+  vulkan::CommandStream stream;
+  SY_RETURN_IF_ERROR(vulkan::CommandStream::create(runtime.device(), &stream));
+  *best = 1e30;
+  // The first submission builds the kernel's code on lavapipe; it is not timed.
+  for (uint32_t i = 0; i <= repeats; ++i) {
+    vulkan::DescriptorArena arena(runtime.device().handle());
+    SY_RETURN_IF_ERROR(stream.begin());
+    vulkan::Recorder rec(runtime, stream.command_buffer(), &arena);
+    vulkan::MatmulArgs args;
+    args.x = vulkan::whole(x_buffer);
+    args.x_stride = cols;
+    args.y = vulkan::whole(y_buffer);
+    args.y_stride = rows;
+    args.n = n;
+    args.tiled = n > 1;
+    SY_RETURN_IF_ERROR(vulkan::record_matmul(rec, weight, args));
+    const auto start = std::chrono::steady_clock::now();
+    SY_RETURN_IF_ERROR(stream.submit_and_wait(runtime.device()));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i > 0) *best = std::min(*best, seconds);
+  }
+  return Status();
+}
+
+Status run(const Options& options) {
+  vulkan::RuntimeOptions runtime_options;
+  runtime_options.disable_texel_buffers = options.storage_buffers;
+  std::shared_ptr<vulkan::Runtime> runtime;
+  SY_RETURN_IF_ERROR(vulkan::Runtime::create(runtime_options, &runtime));
+
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<Half> w(uint64_t{options.rows} * options.cols);
+  for (Half& value : w) value = static_cast<Half>(dist(rng));
+  vulkan::WeightTensor weight;
+  SY_RETURN_IF_ERROR(vulkan::upload_tensor(*runtime, "w", DType::f16,
+                                           {options.rows, options.cols}, w.data(),
+                                           vulkan::SplitUnit::kRow, &weight));
+  const double weight_bytes = static_cast<double>(w.size()) * sizeof(Half);
+  std::printf("device  %s\nmatrix  f16 [%u, %u], %.1f MB, best of %u submissions\n",
+              runtime->caps().name.c_str(), options.rows, options.cols, weight_bytes / 1e6,
+              options.repeats);
+  std::printf("%-8s %-28s %10s %12s\n", "tokens", "kernel", "ms", "weight GB/s");
+  for (uint32_t n : options.tokens) {
+    double seconds = 0.0;
+    SY_RETURN_IF_ERROR(time_matmul(*runtime, weight, n, options.repeats, &seconds));
+    const vulkan::Kernels& kernels = runtime->kernels();
+    const vulkan::Kernel& kernel = n > 1 ? kernels.matmul_tiled[1] : kernels.matmul[1];
+    // Weight GB/s counts the matrix once per token, as decode would read it.
+    // For f16 weights it equals GFLOP/s: 2 bytes and 2 operations per weight.
+    std::printf("%-8u %-28s %10.2f %12.2f\n", n, kernel.spec().shader.c_str(), seconds * 1e3,
+                weight_bytes * n / seconds / 1e9);
+  }
+  return Status();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!parse_options(argc, argv, &options)) {
+    usage();
+    return 2;
+  }
+  const Status status = run(options);
+  if (!status.ok()) {
+    std::fprintf(stderr, "error: %s\n", status.message().c_str());
+    return 1;
+  }
+  return 0;
+}
