@@ -4,12 +4,19 @@
 // per query head (x) and token (y). Token t sits at position pos0 + t and
 // attends to cache positions 0 ..= pos0 + t. Scores are scaled by `scale`
 // (1/sqrt(head_dim)), kept in f32 in the `scores` scratch buffer, and turned
-// into a softmax with the maximum subtracted before exp.
+// into a softmax with the maximum subtracted before exp. The one-subgroup
+// variant keeps a running softmax in registers instead (attend_in_registers).
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint LOCAL_SIZE = 64;
 
 #include "reduce.glsl"
+
+#ifdef ONE_SUBGROUP
+#extension GL_EXT_control_flow_attributes : require
+// Head sizes up to 4 * MAX_HEAD_VEC4 take the single-pass path below.
+const uint MAX_HEAD_VEC4 = 32;
+#endif
 
 // q [n, num_heads * head_dim], k and v caches [n_ctx, num_kv_heads * head_dim].
 // With QKV_TEXEL they are uniform texel buffers of vec4s (R32G32B32A32_SFLOAT),
@@ -50,6 +57,7 @@ vec4 high_floats(u64vec4 v) { return vec4(uintBitsToFloat(unpack32(v.z)), uintBi
 #endif
 layout(binding = 3) coherent buffer Scores { float scores[]; };   // [chunk, num_heads, score_stride]
 layout(binding = 4) writeonly buffer Output { float out_values[]; };  // [n, num_heads * head_dim]
+layout(binding = 4) writeonly buffer OutputVec4 { vec4 out_vec4[]; };
 
 layout(push_constant) uniform Push {
   uint token_begin;   // first token of this dispatch; scores row 0 belongs to it
@@ -62,6 +70,59 @@ layout(push_constant) uniform Push {
   float scale;
 } p;
 
+#ifdef ONE_SUBGROUP
+// One pass over the keys with a running softmax: each lane keeps q, the
+// maximum score, the sum of exponentials and the weighted sum of values of
+// its keys in registers, rescaling them when the maximum grows; the lanes
+// are combined at the end. No scores are written, and q and each score are
+// read once instead of once per key and per value chunk. Needs head_dim a
+// multiple of 4 and at most 4 * MAX_HEAD_VEC4.
+void attend_in_registers(uint q_base, uint kv_stride, uint kv_base, uint keys) {
+  const uint lane = gl_LocalInvocationID.x;
+  const uint quads = p.head_dim / 4;
+  vec4 q[MAX_HEAD_VEC4];
+  vec4 acc[MAX_HEAD_VEC4];
+  [[unroll]] for (uint c = 0; c < MAX_HEAD_VEC4; ++c) {
+    q[c] = c < quads ? q4(q_base / 4 + c) * p.scale : vec4(0.0);
+    acc[c] = vec4(0.0);
+  }
+  float local_max = -3.402823e38;
+  float local_sum = 0.0;
+  for (uint j = lane; j < keys; j += LOCAL_SIZE) {
+    const uint row = (j * kv_stride + kv_base) / 4;
+    float s = 0.0;
+    [[unroll]] for (uint c = 0; c < MAX_HEAD_VEC4; ++c) {
+      if (c < quads) s += dot(q[c], k4(row + c));
+    }
+    const float new_max = max(local_max, s);
+    const float rescale = exp(local_max - new_max);
+    const float e = exp(s - new_max);
+    local_sum = local_sum * rescale + e;
+    [[unroll]] for (uint c = 0; c < MAX_HEAD_VEC4; ++c) {
+      if (c < quads) acc[c] = acc[c] * rescale + e * v4(row + c);
+    }
+    local_max = new_max;
+  }
+  // Lanes without keys keep the lowest maximum, so their factor is 0.
+  const float score_max = workgroup_max(local_max);
+  const float factor = exp(local_max - score_max);
+  const float inv_sum = 1.0 / workgroup_sum(local_sum * factor);
+  // Lane l stores value chunk first + l of each group of LOCAL_SIZE chunks.
+  vec4 kept = vec4(0.0);
+  [[unroll]] for (uint c = 0; c < MAX_HEAD_VEC4; ++c) {
+    if (c < quads) {
+      const vec4 total = workgroup_sum4(acc[c] * factor);
+      if (c % LOCAL_SIZE == lane) kept = total;
+    }
+    const uint first = c / LOCAL_SIZE * LOCAL_SIZE;
+    const bool group_done = c % LOCAL_SIZE == LOCAL_SIZE - 1 || c == MAX_HEAD_VEC4 - 1;
+    if (group_done && first < quads && first + lane < quads) {
+      out_vec4[q_base / 4 + first + lane] = kept * inv_sum;
+    }
+  }
+}
+#endif
+
 void main() {
   const uint head = gl_WorkGroupID.x;
   const uint t = p.token_begin + gl_WorkGroupID.y;
@@ -73,6 +134,12 @@ void main() {
   const uint kv_base = kv_head * p.head_dim;
   const uint keys = p.pos0 + t + 1;
   const uint score_base = (gl_WorkGroupID.y * p.num_heads + head) * p.score_stride;
+#ifdef ONE_SUBGROUP
+  if (p.head_dim % 4 == 0 && p.head_dim <= 4 * MAX_HEAD_VEC4) {
+    attend_in_registers(q_base, kv_stride, kv_base, keys);
+    return;
+  }
+#endif
 
   // With head_dim a multiple of 4, every row start is too, so q, k and v are
   // read as vec4: the cost on lavapipe follows the number of loads.
