@@ -42,13 +42,6 @@ bool no_output_left(const fs::path& dir) {
   return true;
 }
 
-void edit_json(const fs::path& path, const std::function<void(nlohmann::json&)>& edit) {
-  std::ifstream in(path);
-  nlohmann::json value = nlohmann::json::parse(in);
-  edit(value);
-  sy::test::write_json(path, value);
-}
-
 // Rewrites model.safetensors with `header` in place of its JSON header.
 void write_raw_safetensors(const fs::path& path, const std::string& header, size_t data_bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
