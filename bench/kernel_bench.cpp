@@ -122,7 +122,7 @@ Status time_matmul(vulkan::Runtime& runtime, const vulkan::WeightTensor& weight,
   vulkan::CommandStream stream;
   SY_RETURN_IF_ERROR(vulkan::CommandStream::create(runtime.device(), &stream));
   *best = 1e30;
-  // The first submission builds the kernel's code on lavapipe; it is not timed.
+  // The first submission is not timed, because lavapipe builds the kernel's code then.
   for (uint32_t i = 0; i <= repeats; ++i) {
     vulkan::DescriptorArena arena(runtime.device().handle());
     SY_RETURN_IF_ERROR(stream.begin());

@@ -73,7 +73,7 @@ layout(push_constant) uniform Push {
 #ifdef ONE_SUBGROUP
 // One pass over the keys with a running softmax: each lane keeps q, the
 // maximum score, the sum of exponentials and the weighted sum of values of
-// its keys in registers, rescaling them when the maximum grows; the lanes
+// its keys in registers, rescaling them when the maximum grows. The lanes
 // are combined at the end. No scores are written, and q and each score are
 // read once instead of once per key and per value chunk. Needs head_dim a
 // multiple of 4 and at most 4 * MAX_HEAD_VEC4.

@@ -33,7 +33,7 @@ uint group_first(uint r) { return r / LOCAL_SIZE * LOCAL_SIZE; }
 uint group_end(uint r) { return min(group_first(r) + LOCAL_SIZE, ROWS); }
 bool group_done(uint r) { return r + QUAD_ROWS >= group_end(r); }
 
-// The lane for row r + k gets total k of `partial`; other lanes get `kept`.
+// Returns total k of `partial` to the lane for row r + k, and `kept` to the other lanes.
 float total_for_lane(vec4 partial, uint r, float kept) {
   const vec4 totals = workgroup_sum4(partial);
   const uint count = min(group_end(r) - r, QUAD_ROWS);
