@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "vulkan/command.h"
 #include "vulkan/ops.h"
 #include "vulkan/runtime.h"
@@ -34,64 +35,24 @@ struct Options {
   bool storage_buffers = false;
 };
 
-void usage() {
-  std::fprintf(stderr,
-               "usage: switchyard-kernel-bench [--rows N] [--cols N] [--tokens 1,8,64] "
-               "[--repeats N] [--storage-buffers]\n"
-               "  times y = W x for an f16 matrix W [rows, cols] and each token count;\n"
-               "  one token uses the decode kernel, more use the prefill tiles\n"
-               "  --storage-buffers  read W and x from storage buffers, not texel buffers\n");
-}
-
-bool parse_count(const char* text, uint32_t* out) {
-  char* end = nullptr;
-  const unsigned long value = std::strtoul(text, &end, 10);
-  if (end == text || *end != '\0' || value == 0 || value > (1ul << 24)) return false;
-  *out = static_cast<uint32_t>(value);
-  return true;
-}
-
-bool parse_options(int argc, char** argv, Options* options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--storage-buffers") {
-      options->storage_buffers = true;
-      continue;
-    }
-    if (flag != "--rows" && flag != "--cols" && flag != "--repeats" && flag != "--tokens") {
-      std::fprintf(stderr, "error: unknown option %s\n", flag.c_str());
-      return false;
-    }
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "error: %s needs a value\n", flag.c_str());
-      return false;
-    }
-    const char* value = argv[++i];
-    bool ok = false;
-    if (flag == "--rows") {
-      ok = parse_count(value, &options->rows);
-    } else if (flag == "--cols") {
-      ok = parse_count(value, &options->cols);
-    } else if (flag == "--repeats") {
-      ok = parse_count(value, &options->repeats);
-    } else {
-      options->tokens.clear();
-      std::string list = value;
-      ok = true;
-      for (size_t start = 0; ok && start <= list.size();) {
-        const size_t comma = std::min(list.find(',', start), list.size());
-        uint32_t count = 0;
-        ok = parse_count(list.substr(start, comma - start).c_str(), &count);
-        options->tokens.push_back(count);
-        start = comma + 1;
-      }
-    }
-    if (!ok) {
-      std::fprintf(stderr, "error: %s %s: expected counts from 1 to 16777216\n", flag.c_str(), value);
-      return false;
-    }
-  }
-  return true;
+// Parses the command line into `options`. Returns the exit status to stop
+// with (0 after --help, 2 for a bad command line), or -1 to go on.
+int parse_options(int argc, char** argv, Options* options) {
+  CLI::App app{"Time y = W x for an f16 matrix W [rows, cols] and each token count; one token "
+               "uses the decode kernel, more use the prefill tiles"};
+  const CLI::Range count(int64_t{1}, int64_t{1} << 24);
+  app.add_option("--rows", options->rows, "Rows of W")->check(count)->capture_default_str();
+  app.add_option("--cols", options->cols, "Columns of W")->check(count)->capture_default_str();
+  app.add_option("--tokens", options->tokens, "Token counts to time, separated by commas")
+      ->delimiter(',')
+      ->check(count)
+      ->capture_default_str();
+  app.add_option("--repeats", options->repeats, "Submissions per token count; the best is kept")
+      ->check(count)
+      ->capture_default_str();
+  app.add_flag("--storage-buffers", options->storage_buffers,
+               "Read W and x from storage buffers, not texel buffers");
+  return bench::parse_command_line(app, argc, argv);
 }
 
 // Creates a host-visible f32 buffer filled with `values`, with the texel view
@@ -180,10 +141,8 @@ Status run(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
-  if (!parse_options(argc, argv, &options)) {
-    usage();
-    return 2;
-  }
+  const int parse_status = parse_options(argc, argv, &options);
+  if (parse_status >= 0) return parse_status;
   const Status status = run(options);
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", status.message().c_str());

@@ -3,10 +3,11 @@
 // copy bandwidth. Prints a table and writes the same figures as JSON.
 //
 // Usage: switchyard-bench BUNDLE [--json PATH] [--device NAME] [--decode N]
-//                         [--prompts 16,64,256,1024] [--profile]
+//                         [--prompts 16,64,256,1024] [--profile]; --help lists them.
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,12 +15,12 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "cli.h"
 #include "copy_bandwidth.h"
 #include "model/bundle.h"
 #include "switchyard/switchyard.h"
@@ -113,30 +114,28 @@ struct Options {
   bool profile = false;
 };
 
-bool parse_args(int argc, char** argv, Options* options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--json" && has_value) {
-      options->json_path = argv[++i];
-    } else if (arg == "--device" && has_value) {
-      options->device = argv[++i];
-    } else if (arg == "--decode" && has_value) {
-      options->decode_tokens = static_cast<uint32_t>(std::stoul(argv[++i]));
-    } else if (arg == "--prompts" && has_value) {
-      options->prompts.clear();
-      std::stringstream list(argv[++i]);
-      std::string item;
-      while (std::getline(list, item, ',')) options->prompts.push_back(std::stoul(item));
-    } else if (arg == "--profile") {
-      options->profile = true;
-    } else if (options->bundle.empty() && arg[0] != '-') {
-      options->bundle = arg;
-    } else {
-      return false;
-    }
-  }
-  return !options->bundle.empty() && options->decode_tokens > 0;
+// Parses the command line into `options`. Returns the exit status to stop
+// with (0 after --help, 2 for a bad command line), or -1 to go on.
+int parse_args(int argc, char** argv, Options* options) {
+  CLI::App app{"Time loading, prefill and decode of one bundle, with host memory and the weight "
+               "bandwidth decode implies"};
+  app.add_option("bundle", options->bundle, "Compiled model bundle (.syb)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--json", options->json_path, "Also write the results as JSON to this file");
+  app.add_option("--device", options->device,
+                 "Vulkan device index or name substring; default: automatic");
+  app.add_option("--decode", options->decode_tokens, "Decode steps to time")
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}))
+      ->capture_default_str();
+  app.add_option("--prompts", options->prompts,
+                 "Prompt lengths in tokens to time prefill with, separated by commas")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{1048576}))
+      ->capture_default_str();
+  app.add_flag("--profile", options->profile,
+               "Print the device time of each kernel (SWITCHYARD_PROFILE=1) at exit");
+  return sy::bench::parse_command_line(app, argc, argv);
 }
 
 bool check(sy_status status, const char* call) {
@@ -155,16 +154,17 @@ std::vector<int32_t> prompt_tokens(uint32_t n, uint32_t vocab) {
 
 int main(int argc, char** argv) {
   Options options;
-  if (!parse_args(argc, argv, &options)) {
-    std::fprintf(stderr,
-                 "usage: switchyard-bench BUNDLE [--json PATH] [--device NAME] [--decode N] "
-                 "[--prompts 16,64,256,1024] [--profile]\n"
-                 "  --json     also write the results as JSON to PATH\n"
-                 "  --device   Vulkan device name substring or index (default: automatic)\n"
-                 "  --decode   decode steps to time (default 32)\n"
-                 "  --prompts  prompt lengths in tokens to time prefill with\n"
-                 "  --profile  print device time per kernel (SWITCHYARD_PROFILE=1) at exit\n");
-    return 2;
+  const int parse_status = parse_args(argc, argv, &options);
+  if (parse_status >= 0) return parse_status;
+  if (!options.json_path.empty()) {
+    // An unwritable path is found before the minutes of measuring, not after.
+    const std::string probe = options.json_path + ".partial";
+    if (!std::ofstream(probe)) {
+      std::fprintf(stderr, "switchyard-bench: --json %s: cannot create %s: %s; pass a path in a "
+                   "writable folder\n", options.json_path.c_str(), probe.c_str(), std::strerror(errno));
+      return 2;
+    }
+    std::remove(probe.c_str());
   }
   if (options.profile) {
     // The Vulkan context reads the variable when it is created and logs its
@@ -188,6 +188,14 @@ int main(int argc, char** argv) {
   sy_model_info info;
   info.struct_size = sizeof(info);
   if (!check(sy_model_get_info(model, &info), "sy_model_get_info")) return 1;
+  if (longest > info.max_context || 16 + options.decode_tokens > info.max_context) {
+    std::fprintf(stderr,
+                 "switchyard-bench: --prompts %u and --decode %u (after a 16-token prompt) need "
+                 "up to %u positions; %s holds %u; pass shorter prompts or fewer decode steps\n",
+                 longest, options.decode_tokens, std::max(longest, 16 + options.decode_tokens),
+                 options.bundle.c_str(), info.max_context);
+    return 2;
+  }
   const uint32_t n_ctx = std::min(info.max_context, std::max(longest, 16u) + options.decode_tokens + 1);
   sy_context_options context_options;
   sy_context_options_init(&context_options);
@@ -202,7 +210,6 @@ int main(int argc, char** argv) {
   if (!check(sy_decode(context, warm.data(), warm.size(), 1), "sy_decode")) return 1;
   double first_token_s = 0;
   for (uint32_t n : options.prompts) {
-    if (n + 1 > n_ctx) continue;
     const std::vector<int32_t> tokens = prompt_tokens(n, info.vocab_size);
     sy_context_reset(context);
     const auto start = Clock::now();
@@ -290,10 +297,15 @@ int main(int argc, char** argv) {
               rss_before_load / mb, rss_after_load / mb, (traffic.bundle_bytes + kv_bytes) / mb,
               peak_resident_bytes() / mb);
   if (!options.json_path.empty()) {
-    std::ofstream out(options.json_path);
+    // Written beside the target and renamed, so a failed write leaves no partial file.
+    const std::string partial = options.json_path + ".partial";
+    std::ofstream out(partial);
     out << result.dump(2) << "\n";
-    if (!out) {
-      std::fprintf(stderr, "switchyard-bench: writing %s failed\n", options.json_path.c_str());
+    out.close();
+    if (!out || std::rename(partial.c_str(), options.json_path.c_str()) != 0) {
+      std::remove(partial.c_str());
+      std::fprintf(stderr, "switchyard-bench: writing %s failed: %s\n", options.json_path.c_str(),
+                   std::strerror(errno));
       return 1;
     }
   }

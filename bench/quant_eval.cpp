@@ -6,6 +6,7 @@
 //
 // Usage: switchyard-quant-eval REFERENCE.syb CANDIDATE.syb TEXT
 //            [--tail-fraction 0.1] [--positions 1000] [--window 256] [--device cpu]
+// (--help describes them).
 // The held-out part is the last tail-fraction of TEXT by bytes, moved forward
 // to the next line start. It is scored in windows of `window` tokens, each
 // starting with BOS from an empty cache, so every window predicts window - 1
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "switchyard/switchyard.h"
 
 namespace {
@@ -92,34 +94,34 @@ double negative_log_likelihood(const float* row, uint32_t vocab, int32_t target)
   return std::log(sum) - (static_cast<double>(row[target]) - max_logit);
 }
 
+// Parses the command line; exits with 0 after --help and 2 for a bad one.
 Options parse(int argc, char** argv) {
   Options options;
-  std::vector<std::string> positional;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--tail-fraction" && has_value) {
-      options.tail_fraction = std::atof(argv[++i]);
-    } else if (arg == "--positions" && has_value) {
-      options.positions = std::strtoull(argv[++i], nullptr, 10);
-    } else if (arg == "--window" && has_value) {
-      options.window = std::strtoull(argv[++i], nullptr, 10);
-    } else if (arg == "--device" && has_value) {
-      options.device = argv[++i];
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.size() != 3 || options.window < 2 || options.tail_fraction <= 0 ||
-      options.tail_fraction > 1) {
-    std::fprintf(stderr,
-                 "usage: switchyard-quant-eval REFERENCE.syb CANDIDATE.syb TEXT [--tail-fraction F "
-                 "(0..1]] [--positions N] [--window TOKENS >= 2] [--device NAME]\n");
-    std::exit(2);
-  }
-  options.reference = positional[0];
-  options.candidate = positional[1];
-  options.text = positional[2];
+  CLI::App app{"Compare a candidate bundle with a reference bundle of the same model on a text"};
+  app.add_option("reference", options.reference, "Reference bundle, e.g. f32")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("candidate", options.candidate, "Candidate bundle, e.g. quantized")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("text", options.text, "Text file; its tail is scored")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--tail-fraction", options.tail_fraction,
+                 "Share of the text, by bytes, held out and scored")
+      ->check(CLI::Range(0.000001, 1.0))
+      ->capture_default_str();
+  app.add_option("--positions", options.positions,
+                 "Positions over which top-1 and routing agreement are counted")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 32))
+      ->capture_default_str();
+  app.add_option("--window", options.window, "Tokens per scoring window, BOS included")
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--device", options.device, "Vulkan device index or name substring, or cpu")
+      ->capture_default_str();
+  const int status = sy::bench::parse_command_line(app, argc, argv);
+  if (status >= 0) std::exit(status);
   return options;
 }
 
