@@ -1,20 +1,20 @@
 // switchyard-bench: load time, prefill and decode rates, host memory and the
-// weight bandwidth decode implies, for one bundle, next to the device's own
-// copy bandwidth. Prints a table and writes the same figures as JSON.
+// weight bandwidth decode implies, for one bundle or several, next to the
+// device's own copy bandwidth. Prints a table and writes the same figures as
+// JSON.
 //
-// Usage: switchyard-bench BUNDLE [--json PATH] [--device NAME] [--decode N]
+// Usage: switchyard-bench BUNDLE... [--json PATH] [--device NAME] [--decode N]
 //                         [--prompts 16,64,256,1024] [--profile]; --help lists them.
-#include <sys/resource.h>
-
+// With several bundles, all are loaded first. Each prompt length is then
+// prefilled on each bundle in turn, and decode steps go round the bundles one
+// step at a time, so that their figures compare under the same machine load.
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <map>
-#include <set>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,91 +22,14 @@
 
 #include "cli.h"
 #include "copy_bandwidth.h"
-#include "model/bundle.h"
-#include "switchyard/switchyard.h"
+#include "subject.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Resident set size now, from /proc/self/status, in bytes.
-uint64_t resident_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
-uint64_t peak_resident_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
-}
-
-// Bytes of weights a decode step reads, split into what every token reads
-// and what each chosen expert adds per layer.
-struct WeightTraffic {
-  uint64_t bundle_bytes = 0;
-  uint64_t fixed_bytes = 0;             // attention, norms, router, LM head, one embedding row
-  std::vector<uint64_t> expert_bytes;   // per layer: bytes of one expert (gate/up and down)
-  uint32_t num_experts = 0;
-  uint64_t kv_bytes_per_position = 0;   // K and V of all layers, f32
-};
-
-bool read_traffic(const std::string& path, WeightTraffic* out) {
-  std::unique_ptr<sy::Bundle> bundle;
-  sy::BundleOptions options;
-  // Without checksums only the header is read, so the weight pages stay out of
-  // the host memory figures.
-  options.verify_checksums = false;
-  const sy::Status status = sy::Bundle::open(path, options, &bundle);
-  if (!status.ok()) {
-    std::fprintf(stderr, "switchyard-bench: %s\n", status.message().c_str());
-    return false;
-  }
-  const sy::ModelConfig& config = bundle->config();
-  out->bundle_bytes = bundle->file().size();
-  out->num_experts = config.num_experts;
-  out->expert_bytes.assign(config.num_layers, 0);
-  out->kv_bytes_per_position = 2ull * config.num_layers * config.num_kv_heads * config.head_dim * 4;
-  for (const sy::TensorView& tensor : bundle->tensors()) {
-    const std::string name(tensor.name);
-    if (name.ends_with("_exps")) {
-      const uint32_t layer = static_cast<uint32_t>(std::stoul(name.substr(name.find('.') + 1)));
-      out->expert_bytes[layer] += tensor.size / tensor.shape[0];
-    } else if (name == "token_embd") {
-      out->fixed_bytes += tensor.size / tensor.shape[0];
-      if (config.tie_embeddings) out->fixed_bytes += tensor.size;  // also the LM head
-    } else {
-      out->fixed_bytes += tensor.size;
-    }
-  }
-  return true;
-}
-
-// Weight bytes of one decode step from the routing it took: [layers, 1, top_k].
-uint64_t step_bytes(const WeightTraffic& traffic, const std::vector<int32_t>& experts,
-                    uint32_t top_k) {
-  uint64_t bytes = traffic.fixed_bytes;
-  for (size_t layer = 0; layer < traffic.expert_bytes.size(); ++layer) {
-    std::set<int32_t> chosen;
-    for (uint32_t s = 0; s < top_k; ++s) {
-      const int32_t expert = experts[layer * top_k + s];
-      if (expert >= 0) chosen.insert(expert);
-    }
-    bytes += chosen.size() * traffic.expert_bytes[layer];
-  }
-  return bytes;
-}
+using sy::bench::Subject;
 
 struct Options {
-  std::string bundle;
+  std::vector<std::string> bundles;
   std::string json_path;
   std::string device;
   uint32_t decode_tokens = 32;
@@ -117,12 +40,15 @@ struct Options {
 // Parses the command line into `options`. Returns the exit status to stop
 // with (0 after --help, 2 for a bad command line), or -1 to go on.
 int parse_args(int argc, char** argv, Options* options) {
-  CLI::App app{"Time loading, prefill and decode of one bundle, with host memory and the weight "
+  CLI::App app{"Time loading, prefill and decode of bundles, with host memory and the weight "
                "bandwidth decode implies"};
-  app.add_option("bundle", options->bundle, "Compiled model bundle (.syb)")
+  app.add_option("bundles", options->bundles,
+                 "Compiled model bundles (.syb); with several, host memory is not measured")
       ->required()
       ->check(CLI::ExistingFile);
-  app.add_option("--json", options->json_path, "Also write the results as JSON to this file");
+  app.add_option("--json", options->json_path,
+                 "Also write the results as JSON to this file: an object, or an array of them "
+                 "for several bundles");
   app.add_option("--device", options->device,
                  "Vulkan device index or name substring; default: automatic");
   app.add_option("--decode", options->decode_tokens, "Decode steps to time")
@@ -138,16 +64,111 @@ int parse_args(int argc, char** argv, Options* options) {
   return sy::bench::parse_command_line(app, argc, argv);
 }
 
-bool check(sy_status status, const char* call) {
-  if (status == SY_OK) return true;
-  std::fprintf(stderr, "switchyard-bench: %s failed: %s\n", call, sy_last_error());
-  return false;
+// Runs the workload on every subject, interleaved. Returns false after a failure.
+bool measure(const Options& options, std::vector<std::unique_ptr<Subject>>& subjects) {
+  for (uint32_t n : options.prompts) {
+    for (auto& subject : subjects) {
+      if (!sy::bench::time_prefill(*subject, n)) return false;
+    }
+  }
+  for (auto& subject : subjects) {
+    if (!sy::bench::start_decode(*subject)) return false;
+  }
+  for (uint32_t step = 0; step < options.decode_tokens; ++step) {
+    for (auto& subject : subjects) {
+      if (!sy::bench::time_decode_step(*subject)) return false;
+    }
+  }
+  return true;
 }
 
-std::vector<int32_t> prompt_tokens(uint32_t n, uint32_t vocab) {
-  std::vector<int32_t> tokens(n);
-  for (uint32_t i = 0; i < n; ++i) tokens[i] = static_cast<int32_t>((i * 7919 + 13) % vocab);
-  return tokens;
+// The figures of one subject as JSON, without the copy bandwidth; host memory
+// only when it ran alone.
+nlohmann::json result_json(const Subject& subject, const std::string& device, bool alone) {
+  const sy_model_info& info = subject.info;
+  const double decode_tps = subject.step_ms.size() / subject.decode_s;
+  const double bytes_per_token = static_cast<double>(subject.decode_bytes) / subject.step_ms.size();
+  // The median step is less sensitive than the mean to a step the OS delayed.
+  std::vector<double> sorted_ms = subject.step_ms;
+  std::sort(sorted_ms.begin(), sorted_ms.end());
+  const char* threads = std::getenv("LP_NUM_THREADS");
+  nlohmann::json result = {
+      {"bundle", subject.path},
+      {"device", device},
+      {"lp_num_threads", threads != nullptr ? threads : "unset"},
+      {"bundle_bytes", subject.traffic.bundle_bytes},
+      {"num_layers", info.num_layers},
+      {"num_experts", info.num_experts},
+      {"top_k", info.top_k},
+      {"hidden_size", info.hidden_size},
+      {"load_s", subject.load_s},
+      {"time_to_first_token_s", subject.prefill[0]["seconds"]},
+      {"time_to_first_token_prompt", subject.prefill[0]["tokens"]},
+      {"prefill", subject.prefill},
+      {"decode_tokens_per_s", decode_tps},
+      {"decode_step_ms_median", sorted_ms[sorted_ms.size() / 2]},
+      {"decode_step_ms", subject.step_ms},
+      {"decode_weight_bytes_per_token", bytes_per_token},
+      {"decode_weight_bytes_per_s", bytes_per_token * decode_tps},
+      {"n_ctx", subject.n_ctx},
+      {"kv_cache_bytes", subject.traffic.kv_bytes_per_position * subject.n_ctx},
+  };
+  if (alone) {
+    result["rss_before_load_bytes"] = subject.rss_before_load;
+    result["rss_after_load_bytes"] = subject.rss_after_load;
+    result["peak_rss_bytes"] = sy::bench::peak_resident_bytes();
+  }
+  return result;
+}
+
+void print_result(const nlohmann::json& result) {
+  const double mb = 1e6;
+  std::printf("bundle              %s (%.1f MB)\n", result["bundle"].get<std::string>().c_str(),
+              result["bundle_bytes"].get<double>() / mb);
+  std::printf("device              %s, LP_NUM_THREADS=%s\n",
+              result["device"].get<std::string>().c_str(),
+              result["lp_num_threads"].get<std::string>().c_str());
+  std::printf("load                %.3f s\n", result["load_s"].get<double>());
+  std::printf("first token         %.3f s (%u-token prompt)\n",
+              result["time_to_first_token_s"].get<double>(),
+              result["time_to_first_token_prompt"].get<uint32_t>());
+  for (const auto& row : result["prefill"]) {
+    std::printf("prefill %5u       %.1f tokens/s\n", row["tokens"].get<uint32_t>(),
+                row["tokens_per_s"].get<double>());
+  }
+  const double decode_tps = result["decode_tokens_per_s"].get<double>();
+  std::printf("decode              %.2f tokens/s (%.2f ms/token, median step %.2f ms)\n",
+              decode_tps, 1e3 / decode_tps, result["decode_step_ms_median"].get<double>());
+  std::printf("weights per token   %.1f MB -> %.2f GB/s\n",
+              result["decode_weight_bytes_per_token"].get<double>() / mb,
+              result["decode_weight_bytes_per_s"].get<double>() / 1e9);
+  const std::string copy_error = result["copy_error"].get<std::string>();
+  std::printf("device copy         %.2f GB/s%s%s\n", result["copy_bytes_per_s"].get<double>() / 1e9,
+              copy_error.empty() ? "" : " ", copy_error.c_str());
+  if (result.contains("rss_after_load_bytes")) {
+    std::printf("host memory         %.1f MB before load, %.1f MB after (bundle + KV cache %.1f MB), "
+                "peak %.1f MB\n",
+                result["rss_before_load_bytes"].get<double>() / mb,
+                result["rss_after_load_bytes"].get<double>() / mb,
+                (result["bundle_bytes"].get<double>() + result["kv_cache_bytes"].get<double>()) / mb,
+                result["peak_rss_bytes"].get<double>() / mb);
+  } else {
+    std::printf("host memory         not measured with several bundles loaded\n");
+  }
+}
+
+// Writes `json` to `path` through a rename, so a failed write leaves no partial file.
+bool write_json(const std::string& path, const nlohmann::json& json) {
+  const std::string partial = path + ".partial";
+  std::ofstream out(partial);
+  out << json.dump(2) << "\n";
+  out.close();
+  if (!out || std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    std::fprintf(stderr, "switchyard-bench: writing %s failed: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -172,142 +193,33 @@ int main(int argc, char** argv) {
     setenv("SWITCHYARD_PROFILE", "1", 1);
     sy_set_log_callback(nullptr, nullptr, SY_LOG_INFO);
   }
-  WeightTraffic traffic;
-  if (!read_traffic(options.bundle, &traffic)) return 1;
-  const uint32_t longest = *std::max_element(options.prompts.begin(), options.prompts.end());
 
-  // Load.
-  const uint64_t rss_before_load = resident_bytes();
-  sy_model_options model_options;
-  sy_model_options_init(&model_options);
-  model_options.device = options.device.c_str();
-  const auto load_start = Clock::now();
-  sy_model* model = nullptr;
-  if (!check(sy_model_load(options.bundle.c_str(), &model_options, &model), "sy_model_load")) return 1;
-  const double load_s = seconds_since(load_start);
-  sy_model_info info;
-  info.struct_size = sizeof(info);
-  if (!check(sy_model_get_info(model, &info), "sy_model_get_info")) return 1;
-  if (longest > info.max_context || 16 + options.decode_tokens > info.max_context) {
-    std::fprintf(stderr,
-                 "switchyard-bench: --prompts %u and --decode %u (after a 16-token prompt) need "
-                 "up to %u positions; %s holds %u; pass shorter prompts or fewer decode steps\n",
-                 longest, options.decode_tokens, std::max(longest, 16 + options.decode_tokens),
-                 options.bundle.c_str(), info.max_context);
-    return 2;
+  sy::bench::Workload workload;
+  workload.device = options.device;
+  workload.longest_prompt = *std::max_element(options.prompts.begin(), options.prompts.end());
+  workload.decode_steps = options.decode_tokens;
+  std::vector<std::unique_ptr<Subject>> subjects;
+  for (const std::string& path : options.bundles) {
+    subjects.push_back(std::make_unique<Subject>());
+    const int status = sy::bench::load_subject(path, workload, subjects.back().get());
+    if (status != 0) return status;
   }
-  const uint32_t n_ctx = std::min(info.max_context, std::max(longest, 16u) + options.decode_tokens + 1);
-  sy_context_options context_options;
-  sy_context_options_init(&context_options);
-  context_options.n_ctx = n_ctx;
-  sy_context* context = nullptr;
-  if (!check(sy_context_create(model, &context_options, &context), "sy_context_create")) return 1;
-  const uint64_t rss_after_load = resident_bytes();
-
-  // Prefill at each prompt length; one untimed warm-up run first.
-  nlohmann::json prefill = nlohmann::json::array();
-  std::vector<int32_t> warm = prompt_tokens(8, info.vocab_size);
-  if (!check(sy_decode(context, warm.data(), warm.size(), 1), "sy_decode")) return 1;
-  double first_token_s = 0;
-  for (uint32_t n : options.prompts) {
-    const std::vector<int32_t> tokens = prompt_tokens(n, info.vocab_size);
-    sy_context_reset(context);
-    const auto start = Clock::now();
-    if (!check(sy_decode(context, tokens.data(), n, 1), "sy_decode")) return 1;
-    std::vector<float> logits(info.vocab_size);
-    if (!check(sy_get_logits(context, 0, logits.data(), logits.size()), "sy_get_logits")) return 1;
-    const double s = seconds_since(start);
-    if (n == options.prompts.front()) first_token_s = s;
-    prefill.push_back({{"tokens", n}, {"seconds", s}, {"tokens_per_s", n / s}});
-  }
-
-  // Decode after a 16-token prompt; bytes come from each step's routing.
-  sy_context_reset(context);
-  const std::vector<int32_t> prompt = prompt_tokens(16, info.vocab_size);
-  if (!check(sy_decode(context, prompt.data(), prompt.size(), 1), "sy_decode")) return 1;
-  std::vector<int32_t> experts(uint64_t{info.num_layers} * info.top_k);
-  std::vector<float> weights(experts.size());
-  double decode_s = 0;
-  uint64_t decode_bytes = 0;
-  int32_t token = 5;
-  for (uint32_t step = 0; step < options.decode_tokens; ++step) {
-    const auto start = Clock::now();
-    if (!check(sy_decode(context, &token, 1, 1), "sy_decode")) return 1;
-    decode_s += seconds_since(start);
-    if (!check(sy_get_routing(context, experts.data(), weights.data(), experts.size()),
-               "sy_get_routing")) {
-      return 1;
-    }
-    decode_bytes += step_bytes(traffic, experts, info.top_k);
-    token = static_cast<int32_t>((token * 31 + step) % info.vocab_size);
-  }
-  const double decode_tps = options.decode_tokens / decode_s;
-  const double bytes_per_token = static_cast<double>(decode_bytes) / options.decode_tokens;
-  const std::string device = sy_model_device_name(model);
-  sy_context_free(context);
-  sy_model_free(model);
+  if (!measure(options, subjects)) return 1;
+  const std::string device = sy_model_device_name(subjects.front()->model);
+  const bool alone = subjects.size() == 1;
+  std::vector<nlohmann::json> results;
+  for (const auto& subject : subjects) results.push_back(result_json(*subject, device, alone));
+  // Frees the bundles' device memory before the copy measurement.
+  subjects.clear();
 
   const sy::bench::CopyBandwidth copy = sy::bench::measure_copy_bandwidth(
       device.rfind("llvmpipe", 0) == 0 ? "llvmpipe" : device, 256ull << 20, 5);
-  const uint64_t kv_bytes = traffic.kv_bytes_per_position * n_ctx;
-  const char* threads = std::getenv("LP_NUM_THREADS");
-
-  nlohmann::json result = {
-      {"bundle", options.bundle},
-      {"device", device},
-      {"lp_num_threads", threads != nullptr ? threads : "unset"},
-      {"bundle_bytes", traffic.bundle_bytes},
-      {"num_layers", info.num_layers},
-      {"num_experts", info.num_experts},
-      {"top_k", info.top_k},
-      {"hidden_size", info.hidden_size},
-      {"load_s", load_s},
-      {"time_to_first_token_s", first_token_s},
-      {"time_to_first_token_prompt", options.prompts.front()},
-      {"prefill", prefill},
-      {"decode_tokens_per_s", decode_tps},
-      {"decode_weight_bytes_per_token", bytes_per_token},
-      {"decode_weight_bytes_per_s", bytes_per_token * decode_tps},
-      {"copy_bytes_per_s", copy.bytes_per_s},
-      {"copy_error", copy.error},
-      {"n_ctx", n_ctx},
-      {"kv_cache_bytes", kv_bytes},
-      {"rss_before_load_bytes", rss_before_load},
-      {"rss_after_load_bytes", rss_after_load},
-      {"peak_rss_bytes", peak_resident_bytes()},
-  };
-
-  const double mb = 1e6;
-  std::printf("bundle              %s (%.1f MB)\n", options.bundle.c_str(), traffic.bundle_bytes / mb);
-  std::printf("device              %s, LP_NUM_THREADS=%s\n", device.c_str(),
-              threads != nullptr ? threads : "unset");
-  std::printf("load                %.3f s\n", load_s);
-  std::printf("first token         %.3f s (%u-token prompt)\n", first_token_s, options.prompts.front());
-  for (const auto& row : prefill) {
-    std::printf("prefill %5u       %.1f tokens/s\n", row["tokens"].get<uint32_t>(),
-                row["tokens_per_s"].get<double>());
+  for (size_t i = 0; i < results.size(); ++i) {
+    results[i]["copy_bytes_per_s"] = copy.bytes_per_s;
+    results[i]["copy_error"] = copy.error;
+    if (i > 0) std::printf("\n");
+    print_result(results[i]);
   }
-  std::printf("decode              %.2f tokens/s (%.2f ms/token)\n", decode_tps, 1e3 / decode_tps);
-  std::printf("weights per token   %.1f MB -> %.2f GB/s\n", bytes_per_token / mb,
-              bytes_per_token * decode_tps / 1e9);
-  std::printf("device copy         %.2f GB/s%s%s\n", copy.bytes_per_s / 1e9,
-              copy.error.empty() ? "" : " ", copy.error.c_str());
-  std::printf("host memory         %.1f MB before load, %.1f MB after (bundle + KV cache %.1f MB), "
-              "peak %.1f MB\n",
-              rss_before_load / mb, rss_after_load / mb, (traffic.bundle_bytes + kv_bytes) / mb,
-              peak_resident_bytes() / mb);
-  if (!options.json_path.empty()) {
-    // Written beside the target and renamed, so a failed write leaves no partial file.
-    const std::string partial = options.json_path + ".partial";
-    std::ofstream out(partial);
-    out << result.dump(2) << "\n";
-    out.close();
-    if (!out || std::rename(partial.c_str(), options.json_path.c_str()) != 0) {
-      std::remove(partial.c_str());
-      std::fprintf(stderr, "switchyard-bench: writing %s failed: %s\n", options.json_path.c_str(),
-                   std::strerror(errno));
-      return 1;
-    }
-  }
-  return 0;
+  if (options.json_path.empty()) return 0;
+  return write_json(options.json_path, alone ? results.front() : nlohmann::json(results)) ? 0 : 1;
 }

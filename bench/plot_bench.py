@@ -3,7 +3,9 @@
 decode time per token with the weight bandwidth it implies.
 
 Usage: plot_bench.py OUT_DIR RESULT.json [RESULT.json ...]
-Writes OUT_DIR/prefill.png and OUT_DIR/decode.png. Needs python3-matplotlib.
+Each file contains one result or, from a run over several bundles, an array of
+them. Writes OUT_DIR/prefill.png and OUT_DIR/decode.png. Needs
+python3-matplotlib.
 """
 
 import json
@@ -64,7 +66,8 @@ def main():
     results = []
     for path in sys.argv[2:]:
         with open(path) as f:
-            results.append(json.load(f))
+            loaded = json.load(f)
+        results.extend(loaded if isinstance(loaded, list) else [loaded])
     os.makedirs(out_dir, exist_ok=True)
     plot_prefill(results, os.path.join(out_dir, "prefill.png"))
     plot_decode(results, os.path.join(out_dir, "decode.png"))
