@@ -42,10 +42,12 @@ class ProfileVariable {
 };
 
 // Creates the f32 and f16 weight kernels, which the runtime otherwise creates
-// when the first tensor of the dtype is uploaded.
+// when the first tensor of the dtype and use is uploaded.
 void prepare_float_kernels(vulkan::Runtime& runtime) {
-  REQUIRE(runtime.prepare_weight_kernels(DType::f32).ok());
-  REQUIRE(runtime.prepare_weight_kernels(DType::f16).ok());
+  for (DType dtype : {DType::f32, DType::f16}) {
+    REQUIRE(runtime.prepare_weight_kernels(dtype, vulkan::WeightUse::kMatrix).ok());
+    REQUIRE(runtime.prepare_weight_kernels(dtype, vulkan::WeightUse::kExperts).ok());
+  }
 }
 
 // The kernels every model uses; each must fit the runtime's planned caps.
@@ -207,7 +209,7 @@ TEST_CASE("texel kernels chosen by caps") {
     CHECK(runtime->kernels().matmul[1].spec().texel_bindings == 3u);
   }
   if (word_texel) {
-    REQUIRE(runtime->prepare_weight_kernels(DType::q8_0).ok());
+    REQUIRE(runtime->prepare_weight_kernels(DType::q8_0, vulkan::WeightUse::kMatrix).ok());
     CHECK(runtime->kernels().matmul[2].spec().shader == "matmul_tex_q8_0");
     CHECK(runtime->kernels().matmul[2].spec().texel_bindings == 3u);
   }

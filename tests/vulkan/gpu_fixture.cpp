@@ -60,6 +60,10 @@ vulkan::WeightTensor make_weight(vulkan::Runtime& runtime, DType dtype,
     status = vulkan::upload_tensor(runtime, "test", dtype, shape, values.data(), unit, &tensor);
   }
   REQUIRE_MESSAGE(status.ok(), status.message());
+  // The runtime creates kernels for the use a tensor's name implies; test
+  // tensors go to every kernel of their dtype.
+  REQUIRE(runtime.prepare_weight_kernels(dtype, vulkan::WeightUse::kMatrix).ok());
+  REQUIRE(runtime.prepare_weight_kernels(dtype, vulkan::WeightUse::kExperts).ok());
   return tensor;
 }
 

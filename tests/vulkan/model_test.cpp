@@ -11,6 +11,7 @@
 #include "support/checkpoint_writer.h"
 #include "support/temp_dir.h"
 #include "vulkan/vulkan_backend.h"
+#include "vulkan/weights.h"
 
 namespace sy::test {
 namespace {
@@ -253,6 +254,41 @@ TEST_CASE("norm of wrong dtype rejected") {
   CHECK(status.message() ==
         "tensor layers.0.attn_norm has dtype f16; the Vulkan backend reads norm weights as f32 "
         "only, and switchyard-compile always writes them so");
+}
+
+TEST_CASE("weight kernels follow tensor use") {
+  // Each pipeline costs host memory on lavapipe, so an f32 router must not
+  // bring the f32 expert kernels with it, and a norm vector brings none.
+  std::shared_ptr<vulkan::Runtime> runtime = make_runtime();
+  const vulkan::Kernels& kernels = runtime->kernels();
+  const auto upload = [&](const std::string& name, std::vector<uint64_t> shape,
+                          vulkan::SplitUnit unit) {
+    uint64_t elements = 1;
+    for (uint64_t dim : shape) elements *= dim;
+    std::vector<float> values(elements, 0.5f);
+    vulkan::WeightTensor tensor;
+    const Status status =
+        vulkan::upload_tensor(*runtime, name, DType::f32, shape, values.data(), unit, &tensor);
+    REQUIRE_MESSAGE(status.ok(), status.message());
+  };
+
+  upload("layers.0.attn_norm", {64}, vulkan::SplitUnit::kWhole);
+  CHECK(kernels.matmul[0].spec().shader.empty());
+  CHECK(kernels.expert_gate_up[0].spec().shader.empty());
+
+  upload("layers.0.ffn_gate_inp", {4, 64}, vulkan::SplitUnit::kRow);
+  CHECK(kernels.embed[0].spec().shader == "embed_f32");
+  CHECK(kernels.matmul[0].spec().shader.ends_with("_f32"));
+  CHECK(kernels.matmul_tiled[0].spec().shader.ends_with("_f32"));
+  CHECK(kernels.expert_gate_up[0].spec().shader.empty());
+  CHECK(kernels.moe_down_grouped[0].spec().shader.empty());
+
+  upload("layers.0.ffn_gate_up_exps", {4, 16, 64}, vulkan::SplitUnit::kExpert);
+  CHECK(kernels.expert_gate_up[0].spec().shader.ends_with("_f32"));
+  CHECK(kernels.expert_down[0].spec().shader.ends_with("_f32"));
+  CHECK(kernels.moe_gate_up_grouped[0].spec().shader.ends_with("_f32"));
+  CHECK(kernels.moe_down_grouped[0].spec().shader.ends_with("_f32"));
+  CHECK(kernels.matmul[1].spec().shader.empty());  // no f16 tensor
 }
 
 TEST_CASE("context limits and device choice") {

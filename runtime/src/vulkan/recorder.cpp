@@ -10,6 +10,11 @@ namespace {
 Status check_arguments(const Kernel& kernel, std::initializer_list<BufferRange> buffers,
                        uint32_t push_size) {
   const KernelSpec& spec = kernel.spec();
+  if (spec.shader.empty()) {
+    return make_error(SY_ERROR_INTERNAL,
+                      "a weight kernel was recorded before it was created; upload_tensor() "
+                      "creates the kernels for the dtype and use of each tensor");
+  }
   if (buffers.size() != spec.binding_count || push_size != spec.push_size) {
     return make_error(SY_ERROR_INTERNAL,
                       "kernel %s takes %u buffers and %u push bytes, got %zu and %u",

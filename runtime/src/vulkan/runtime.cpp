@@ -77,7 +77,7 @@ LocalSizes local_sizes(const DeviceCaps& caps, bool use_subgroups) {
 
 }  // namespace
 
-Status Runtime::create_weight_kernels(int d) {
+Status Runtime::create_weight_kernels(int d, WeightUse use) {
   const LocalSizes sizes = local_sizes(device_.caps(), use_subgroups_);
   const uint32_t reduce_size = sizes.reduce;
   // The matrix kernels also come with 32-byte loads (_i64) and with texel
@@ -93,12 +93,15 @@ Status Runtime::create_weight_kernels(int d) {
   // Binding 0 is the weights and binding 1 the activations.
   const uint32_t texel_bindings = texel ? 3u : 0u;
   const char* dtypes[kWeightDTypes] = {"_f32", "_f16", "_q8_0", "_q4_0", "_q4_1"};
-  SY_RETURN_IF_ERROR(Kernel::create(
-      device_, {std::string("embed") + dtypes[d], 3, sizeof(EmbedPush), sizes.plain, 1},
-      &kernels_.embed[d]));
-  // One kernel per matrix op: shader, buffers, push bytes, rows and tokens
-  // per workgroup.
+  if (use == WeightUse::kMatrix) {
+    SY_RETURN_IF_ERROR(Kernel::create(
+        device_, {std::string("embed") + dtypes[d], 3, sizeof(EmbedPush), sizes.plain, 1},
+        &kernels_.embed[d]));
+  }
+  // One kernel per matrix op: use, shader, buffers, push bytes, rows and
+  // tokens per workgroup.
   const struct {
+    WeightUse use;
     Kernel* kernel;
     const char* op;
     uint32_t bindings;
@@ -106,17 +109,21 @@ Status Runtime::create_weight_kernels(int d) {
     uint32_t rows;
     uint32_t tokens;
   } ops[] = {
-      {&kernels_.matmul[d], "matmul", 3, sizeof(MatmulPush), kRowsPerWorkgroup, 1},
-      {&kernels_.matmul_tiled[d], "matmul", 3, sizeof(MatmulPush), kTileRows, kTileTokens},
-      {&kernels_.expert_gate_up[d], "expert_gate_up", 4, sizeof(ExpertPush),
-       kRowsPerWorkgroup / 2, 1},
-      {&kernels_.expert_down[d], "expert_down", 5, sizeof(ExpertPush), kRowsPerWorkgroup, 1},
-      {&kernels_.moe_gate_up_grouped[d], "moe_gate_up_grouped", 5, sizeof(GroupedGateUpPush),
-       kTileRows / 2, kTileTokens},
-      {&kernels_.moe_down_grouped[d], "moe_down_grouped", 4, sizeof(GroupedDownPush), kTileRows,
+      {WeightUse::kMatrix, &kernels_.matmul[d], "matmul", 3, sizeof(MatmulPush),
+       kRowsPerWorkgroup, 1},
+      {WeightUse::kMatrix, &kernels_.matmul_tiled[d], "matmul", 3, sizeof(MatmulPush), kTileRows,
        kTileTokens},
+      {WeightUse::kExperts, &kernels_.expert_gate_up[d], "expert_gate_up", 4, sizeof(ExpertPush),
+       kRowsPerWorkgroup / 2, 1},
+      {WeightUse::kExperts, &kernels_.expert_down[d], "expert_down", 5, sizeof(ExpertPush),
+       kRowsPerWorkgroup, 1},
+      {WeightUse::kExperts, &kernels_.moe_gate_up_grouped[d], "moe_gate_up_grouped", 5,
+       sizeof(GroupedGateUpPush), kTileRows / 2, kTileTokens},
+      {WeightUse::kExperts, &kernels_.moe_down_grouped[d], "moe_down_grouped", 4,
+       sizeof(GroupedDownPush), kTileRows, kTileTokens},
   };
   for (const auto& op : ops) {
+    if (op.use != use) continue;
     SY_RETURN_IF_ERROR(Kernel::create(device_,
                                       {op.op + variant + dtypes[d], op.bindings, op.push_size,
                                        reduce_size, op.rows, op.tokens, texel_bindings},
@@ -125,11 +132,13 @@ Status Runtime::create_weight_kernels(int d) {
   return Status();
 }
 
-Status Runtime::prepare_weight_kernels(DType dtype) {
+Status Runtime::prepare_weight_kernels(DType dtype, WeightUse use) {
   const int d = weight_dtype_index(dtype);
+  if (d < 0) return Status();
   std::lock_guard<std::mutex> lock(kernel_mutex_);
-  if (d < 0 || kernels_.matmul[d].spec().shader.size() > 0) return Status();
-  return create_weight_kernels(d);
+  const Kernel& first = use == WeightUse::kMatrix ? kernels_.matmul[d] : kernels_.expert_gate_up[d];
+  if (!first.spec().shader.empty()) return Status();
+  return create_weight_kernels(d, use);
 }
 
 Status Runtime::create_kernels() {
@@ -137,9 +146,10 @@ Status Runtime::create_kernels() {
   const uint32_t reduce_size = sizes.reduce;
   const uint32_t plain_size = sizes.plain;
   const std::string reduce_variant = use_subgroups_ ? "" : "_shmem";
-  // The weight kernels of a dtype are created when the first tensor of that
-  // dtype is uploaded (prepare_weight_kernels), because each pipeline costs
-  // start-up time and 5 to 6 MB of host memory on lavapipe.
+  // The weight kernels of a dtype and use are created when the first tensor
+  // of that dtype and use is uploaded (prepare_weight_kernels), because each
+  // pipeline costs start-up time and, measured on lavapipe, 0.1 to 7 MB of
+  // host memory.
   SY_RETURN_IF_ERROR(Kernel::create(
       device_, {"rmsnorm" + reduce_variant, 3, sizeof(RmsNormPush), reduce_size, 1}, &kernels_.rmsnorm));
   const std::string attention_variant = use_texel_                     ? "_tex"

@@ -43,10 +43,16 @@ struct RuntimeOptions {
 };
 
 // The kernels, chosen once per device. The weight kernels are indexed by
-// weight_dtype_index(): [0] f32, [1] f16, [2] q8_0, [3] q4_0, [4] q4_1. A dtype's
-// are created by Runtime::prepare_weight_kernels() when a tensor of that dtype
-// is uploaded.
+// weight_dtype_index(): [0] f32, [1] f16, [2] q8_0, [3] q4_0, [4] q4_1. They
+// are created by Runtime::prepare_weight_kernels() when the first tensor of
+// that dtype and use is uploaded.
 inline constexpr int kWeightDTypes = 5;
+
+// Weight kernels a tensor is read by.
+enum class WeightUse {
+  kMatrix,   // embed, matmul and matmul_tiled: embedding, attention, router, LM head
+  kExperts,  // the expert and grouped FFN kernels
+};
 struct Kernels {
   Kernel embed[kWeightDTypes];
   Kernel matmul[kWeightDTypes];        // one token per workgroup (decode)
@@ -92,9 +98,9 @@ class Runtime {
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
 
-  // Creates the weight kernels for `dtype` unless they exist. Called while
-  // weights are uploaded, before any context records work. Thread-safe.
-  Status prepare_weight_kernels(DType dtype);
+  // Creates the weight kernels for `dtype` and `use` unless they exist. Called
+  // while weights are uploaded, before any context records work. Thread-safe.
+  Status prepare_weight_kernels(DType dtype, WeightUse use);
 
   // Copies `size` bytes into `buffer` at offset 0, directly when it is mapped
   // and through a staging buffer otherwise. Thread-safe.
@@ -103,14 +109,14 @@ class Runtime {
  private:
   Runtime() = default;
   Status create_kernels();
-  Status create_weight_kernels(int dtype_index);
+  Status create_weight_kernels(int dtype_index, WeightUse use);
 
   // Teardown order: ~Runtime() releases these explicitly, in the order that
   // Vulkan requires; see runtime.cpp.
   Instance instance_;
   Device device_;
   Kernels kernels_;
-  std::mutex kernel_mutex_;  // guards creation of the block-dtype weight kernels
+  std::mutex kernel_mutex_;  // guards creation of the weight kernels
   bool use_subgroups_ = false;
   bool use_int64_ = false;
   bool use_texel_ = false;

@@ -1,6 +1,7 @@
 #include "vulkan/weights.h"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 
 #include "vulkan/runtime.h"
@@ -14,6 +15,17 @@ SplitUnit split_unit_for(std::string_view name, size_t rank) {
   if (name.ends_with("ffn_gate_up") || name.ends_with("ffn_down")) return SplitUnit::kWhole;
   if (rank == 2) return SplitUnit::kRow;
   return SplitUnit::kWhole;
+}
+
+// Weight kernels that read the tensor, if any: the FFN kernels for expert and
+// dense FFN weights, the matrix kernels for other matrices. Vectors (norm
+// weights) are read by kernels that exist for every bundle.
+std::optional<WeightUse> weight_use_for(std::string_view name, SplitUnit unit, size_t rank) {
+  if (unit == SplitUnit::kExpert || name.ends_with("ffn_gate_up") || name.ends_with("ffn_down")) {
+    return WeightUse::kExperts;
+  }
+  if (rank >= 2) return WeightUse::kMatrix;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -39,7 +51,9 @@ Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
                       "compile it with --dtype f16",
                       name.c_str(), dtype_name(dtype));
   }
-  SY_RETURN_IF_ERROR(runtime.prepare_weight_kernels(dtype));
+  if (const auto use = weight_use_for(name, unit, shape.size())) {
+    SY_RETURN_IF_ERROR(runtime.prepare_weight_kernels(dtype, *use));
+  }
   uint64_t elements = 1;
   for (uint64_t dim : shape) elements *= dim;
   const uint64_t bytes = dtype_bytes(dtype, elements);
