@@ -291,6 +291,28 @@ TEST_CASE("weight kernels follow tensor use") {
   CHECK(kernels.matmul[1].spec().shader.empty());  // no f16 tensor
 }
 
+TEST_CASE("weight pieces fill the buffer range") {
+  // A buffer is padded to a multiple of 16 bytes; a piece may fill the whole
+  // range when its padded size fits.
+  vulkan::RuntimeOptions options;
+  options.max_buffer_range = 4096;
+  std::shared_ptr<vulkan::Runtime> runtime = make_runtime(options);
+  const auto piece_counts = [&](uint64_t rows, uint64_t cols) {
+    std::vector<float> values(rows * cols, 0.25f);
+    vulkan::WeightTensor tensor;
+    const Status status = vulkan::upload_tensor(*runtime, "output", DType::f32, {rows, cols},
+                                                values.data(), vulkan::SplitUnit::kRow, &tensor);
+    REQUIRE_MESSAGE(status.ok(), status.message());
+    std::vector<uint32_t> counts;
+    for (const vulkan::WeightPiece& piece : tensor.pieces) counts.push_back(piece.count);
+    return counts;
+  };
+  CHECK(piece_counts(16, 64) == std::vector<uint32_t>{16});     // 4096 bytes
+  CHECK(piece_counts(17, 64) == std::vector<uint32_t>{16, 1});
+  CHECK(piece_counts(341, 3) == std::vector<uint32_t>{341});    // 4092 bytes, padded to 4096
+  CHECK(piece_counts(342, 3) == std::vector<uint32_t>{341, 1});
+}
+
 TEST_CASE("context limits and device choice") {
   const uint64_t before = vulkan::validation_message_count();
   {

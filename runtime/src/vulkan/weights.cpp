@@ -68,9 +68,12 @@ Status upload_tensor(Runtime& runtime, const std::string& name, DType dtype,
   tensor.dtype = dtype;
   tensor.shape = shape;
   tensor.unit_bytes = bytes / units;
-  // Buffers are padded to 16 bytes, so keep 16 bytes of the range free.
-  const uint64_t range = runtime.max_buffer_range() - 16;
-  const uint64_t units_per_piece = range / tensor.unit_bytes;
+  // Buffers are padded to a multiple of 16 bytes, which must fit the range too.
+  const uint64_t range = runtime.max_buffer_range();
+  uint64_t units_per_piece = range / tensor.unit_bytes;
+  while (units_per_piece > 0 && (units_per_piece * tensor.unit_bytes + 15) / 16 * 16 > range) {
+    --units_per_piece;
+  }
   if (units_per_piece == 0) {
     return make_error(SY_ERROR_UNSUPPORTED,
                       "tensor %s needs %llu bytes in one storage buffer; the device allows %llu",
