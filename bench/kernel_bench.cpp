@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,7 +41,7 @@ struct Options {
 int parse_options(int argc, char** argv, Options* options) {
   CLI::App app{"Time y = W x for an f16 matrix W [rows, cols] and each token count; one token "
                "uses the decode kernel, more use the prefill tiles"};
-  const CLI::Range count(int64_t{1}, int64_t{1} << 24);
+  const CLI::Validator count = bench::whole_number(1, int64_t{1} << 24);
   app.add_option("--rows", options->rows, "Rows of W")->check(count)->capture_default_str();
   app.add_option("--cols", options->cols, "Columns of W")->check(count)->capture_default_str();
   app.add_option("--tokens", options->tokens, "Token counts to time, separated by commas")
@@ -120,7 +121,7 @@ Status run(const Options& options) {
                                            {options.rows, options.cols}, w.data(),
                                            vulkan::SplitUnit::kRow, &weight));
   const double weight_bytes = static_cast<double>(w.size()) * sizeof(Half);
-  std::printf("device  %s\nmatrix  f16 [%u, %u], %.1f MB, best of %u submissions\n",
+  std::printf("device  %s\nmatrix  f16 [%u, %u], %.1f MB, best of %u submission(s)\n",
               runtime->caps().name.c_str(), options.rows, options.cols, weight_bytes / 1e6,
               options.repeats);
   std::printf("%-8s %-28s %10s %12s\n", "tokens", "kernel", "ms", "weight GB/s");
@@ -143,7 +144,16 @@ int main(int argc, char** argv) {
   Options options;
   const int parse_status = parse_options(argc, argv, &options);
   if (parse_status >= 0) return parse_status;
-  const Status status = run(options);
+  Status status;
+  try {
+    status = run(options);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "error: a matrix of %u x %u and its inputs do not fit in host memory; pass "
+                 "smaller --rows, --cols or --tokens\n",
+                 options.rows, options.cols);
+    return 1;
+  }
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", status.message().c_str());
     return 1;

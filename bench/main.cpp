@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -30,6 +31,7 @@ using sy::bench::Subject;
 
 struct Options {
   std::vector<std::string> bundles;
+  bool json_given = false;
   std::string json_path;
   std::string device;
   uint32_t decode_tokens = 32;
@@ -46,22 +48,24 @@ int parse_args(int argc, char** argv, Options* options) {
                  "Compiled model bundles (.syb); with several, host memory is not measured")
       ->required()
       ->check(CLI::ExistingFile);
-  app.add_option("--json", options->json_path,
+  CLI::Option* json = app.add_option("--json", options->json_path,
                  "Also write the results as JSON to this file: an object, or an array of them "
                  "for several bundles");
   app.add_option("--device", options->device,
-                 "Vulkan device index or name substring; default: automatic");
+                 "Vulkan device index or name substring, or cpu; default: automatic");
   app.add_option("--decode", options->decode_tokens, "Decode steps to time")
-      ->check(CLI::Range(int64_t{1}, int64_t{65536}))
+      ->check(sy::bench::whole_number(1, 65536))
       ->capture_default_str();
   app.add_option("--prompts", options->prompts,
                  "Prompt lengths in tokens to time prefill with, separated by commas")
       ->delimiter(',')
-      ->check(CLI::Range(int64_t{1}, int64_t{1048576}))
+      ->check(sy::bench::whole_number(1, 1048576))
       ->capture_default_str();
   app.add_flag("--profile", options->profile,
                "Print the device time of each kernel (SWITCHYARD_PROFILE=1) at exit");
-  return sy::bench::parse_command_line(app, argc, argv);
+  const int status = sy::bench::parse_command_line(app, argc, argv);
+  options->json_given = json->count() > 0;
+  return status;
 }
 
 // Runs the workload on every subject, interleaved. Returns false after a failure.
@@ -91,6 +95,15 @@ nlohmann::json result_json(const Subject& subject, const std::string& device, bo
   // The median step is less sensitive than the mean to a step the OS delayed.
   std::vector<double> sorted_ms = subject.step_ms;
   std::sort(sorted_ms.begin(), sorted_ms.end());
+  const size_t middle = sorted_ms.size() / 2;
+  const double median_ms = sorted_ms.size() % 2 == 1
+                               ? sorted_ms[middle]
+                               : (sorted_ms[middle - 1] + sorted_ms[middle]) / 2;
+  // The time to first token is that of the shortest prompt.
+  const nlohmann::json* first = &subject.prefill[0];
+  for (const auto& row : subject.prefill) {
+    if (row["tokens"].get<uint32_t>() < (*first)["tokens"].get<uint32_t>()) first = &row;
+  }
   const char* threads = std::getenv("LP_NUM_THREADS");
   nlohmann::json result = {
       {"bundle", subject.path},
@@ -102,11 +115,11 @@ nlohmann::json result_json(const Subject& subject, const std::string& device, bo
       {"top_k", info.top_k},
       {"hidden_size", info.hidden_size},
       {"load_s", subject.load_s},
-      {"time_to_first_token_s", subject.prefill[0]["seconds"]},
-      {"time_to_first_token_prompt", subject.prefill[0]["tokens"]},
+      {"time_to_first_token_s", (*first)["seconds"]},
+      {"time_to_first_token_prompt", (*first)["tokens"]},
       {"prefill", subject.prefill},
       {"decode_tokens_per_s", decode_tps},
-      {"decode_step_ms_median", sorted_ms[sorted_ms.size() / 2]},
+      {"decode_step_ms_median", median_ms},
       {"decode_step_ms", subject.step_ms},
       {"decode_weight_bytes_per_token", bytes_per_token},
       {"decode_weight_bytes_per_s", bytes_per_token * decode_tps},
@@ -143,8 +156,11 @@ void print_result(const nlohmann::json& result) {
               result["decode_weight_bytes_per_token"].get<double>() / mb,
               result["decode_weight_bytes_per_s"].get<double>() / 1e9);
   const std::string copy_error = result["copy_error"].get<std::string>();
-  std::printf("device copy         %.2f GB/s%s%s\n", result["copy_bytes_per_s"].get<double>() / 1e9,
-              copy_error.empty() ? "" : " ", copy_error.c_str());
+  if (copy_error.empty()) {
+    std::printf("device copy         %.2f GB/s\n", result["copy_bytes_per_s"].get<double>() / 1e9);
+  } else {
+    std::printf("device copy         not measured: %s\n", copy_error.c_str());
+  }
   if (result.contains("rss_after_load_bytes")) {
     std::printf("host memory         %.1f MB before load, %.1f MB after (bundle + KV cache %.1f MB), "
                 "peak %.1f MB\n",
@@ -177,8 +193,17 @@ int main(int argc, char** argv) {
   Options options;
   const int parse_status = parse_args(argc, argv, &options);
   if (parse_status >= 0) return parse_status;
+  if (options.json_given && options.json_path.empty()) {
+    std::fprintf(stderr, "switchyard-bench: --json needs a file path\n");
+    return 2;
+  }
   if (!options.json_path.empty()) {
     // An unwritable path is found before the minutes of measuring, not after.
+    if (std::filesystem::is_directory(options.json_path)) {
+      std::fprintf(stderr, "switchyard-bench: --json %s is a folder; pass a file path\n",
+                   options.json_path.c_str());
+      return 2;
+    }
     const std::string probe = options.json_path + ".partial";
     if (!std::ofstream(probe)) {
       std::fprintf(stderr, "switchyard-bench: --json %s: cannot create %s: %s; pass a path in a "
@@ -212,8 +237,13 @@ int main(int argc, char** argv) {
   // Frees the bundles' device memory before the copy measurement.
   subjects.clear();
 
-  const sy::bench::CopyBandwidth copy = sy::bench::measure_copy_bandwidth(
-      device.rfind("llvmpipe", 0) == 0 ? "llvmpipe" : device, 256ull << 20, 5);
+  sy::bench::CopyBandwidth copy;
+  if (device == "cpu") {
+    copy.error = "the bundles ran on the CPU backend";
+  } else {
+    copy = sy::bench::measure_copy_bandwidth(
+        device.rfind("llvmpipe", 0) == 0 ? "llvmpipe" : device, 256ull << 20, 5);
+  }
   for (size_t i = 0; i < results.size(); ++i) {
     results[i]["copy_bytes_per_s"] = copy.bytes_per_s;
     results[i]["copy_error"] = copy.error;

@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def label(result):
     experts, top_k = result["num_experts"], result["top_k"]
-    return "dense" if experts == 1 else f"{experts} experts, top-{top_k}"
+    shape = "dense" if experts == 1 else f"{experts} experts, top-{top_k}"
+    return f"{os.path.basename(result['bundle'])} ({shape})"
 
 
 def plot_prefill(results, path):
@@ -43,30 +44,41 @@ def plot_decode(results, path):
     fig, ax_time = plt.subplots(figsize=(7, 4))
     names = [label(result) for result in results]
     ms = [1e3 / result["decode_tokens_per_s"] for result in results]
-    ax_time.bar(names, ms, color="tab:blue")
-    ax_time.tick_params(axis="x", labelsize=8)
+    ax_time.bar(range(len(names)), ms, color="tab:blue")
+    ax_time.set_xticks(range(len(names)), names, rotation=15, ha="right")
+    ax_time.tick_params(axis="x", labelsize=7)
     ax_time.set_ylabel("decode ms/token")
+    ax_time.set_ylim(0, max(ms) * 1.3)  # room for the legend above the bars
     ax_rate = ax_time.twinx()
     rates = [result["decode_weight_bytes_per_s"] / 1e9 for result in results]
-    ax_rate.plot(names, rates, color="tab:red", marker="o", label="weight GB/s")
+    ax_rate.plot(range(len(names)), rates, color="tab:red", marker="o", label="weight GB/s")
     copy = max(result["copy_bytes_per_s"] for result in results) / 1e9
-    ax_rate.axhline(copy, color="tab:red", linestyle=":", label="vkCmdCopyBuffer GB/s")
+    if copy > 0:
+        ax_rate.axhline(copy, color="tab:red", linestyle=":", label="vkCmdCopyBuffer GB/s")
     ax_rate.set_ylabel("GB/s")
-    ax_rate.set_ylim(0, copy * 1.1)
-    ax_rate.legend(loc="upper left")
+    ax_rate.set_ylim(0, max([copy] + rates) * 1.3)
+    ax_rate.legend(loc="upper center", fontsize=8, ncol=2)
     ax_time.set_title("Decode: time per token and implied weight bandwidth")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     out_dir = sys.argv[1]
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        sys.exit(f"plot_bench.py: OUT_DIR {out_dir} is a file; pass the folder for the plots first")
     results = []
     for path in sys.argv[2:]:
-        with open(path) as f:
-            loaded = json.load(f)
+        try:
+            with open(path) as f:
+                loaded = json.load(f)
+        except (OSError, json.JSONDecodeError) as error:
+            sys.exit(f"plot_bench.py: cannot read {path}: {error}")
         results.extend(loaded if isinstance(loaded, list) else [loaded])
     os.makedirs(out_dir, exist_ok=True)
     plot_prefill(results, os.path.join(out_dir, "prefill.png"))

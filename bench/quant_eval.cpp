@@ -56,6 +56,15 @@ void load(const Options& options, const std::string& path, Loaded* out) {
   sy_model_options_init(&model_options);
   model_options.device = options.device.c_str();
   if (sy_model_load(path.c_str(), &model_options, &out->model) != SY_OK) fail("loading " + path);
+  sy_model_info info{};
+  info.struct_size = sizeof(info);
+  if (sy_model_get_info(out->model, &info) != SY_OK) fail("sy_model_get_info");
+  if (options.window > info.max_context) {
+    std::fprintf(stderr, "error: --window %zu is larger than the max context of %s (%u); pass "
+                 "--window %u or less\n", options.window, path.c_str(), info.max_context,
+                 info.max_context);
+    std::exit(2);
+  }
   sy_context_options context_options;
   sy_context_options_init(&context_options);
   context_options.n_ctx = static_cast<uint32_t>(options.window);
@@ -109,20 +118,47 @@ Options parse(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--tail-fraction", options.tail_fraction,
                  "Share of the text, by bytes, held out and scored")
-      ->check(CLI::Range(0.000001, 1.0))
+      ->check(sy::bench::fraction_above(0, 1))
       ->capture_default_str();
   app.add_option("--positions", options.positions,
                  "Positions over which top-1 and routing agreement are counted")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 32))
+      ->check(sy::bench::whole_number(1, 1000000000))
       ->capture_default_str();
   app.add_option("--window", options.window, "Tokens per scoring window, BOS included")
-      ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
+      ->check(sy::bench::whole_number(2, 1048576))
       ->capture_default_str();
   app.add_option("--device", options.device, "Vulkan device index or name substring, or cpu")
       ->capture_default_str();
   const int status = sy::bench::parse_command_line(app, argc, argv);
   if (status >= 0) std::exit(status);
   return options;
+}
+
+// Exits unless both bundles have the shape that scoring them side by side
+// needs: the same vocabulary, layers, experts and top-k.
+void check_same_model(const Options& options, const sy_model* reference, const sy_model* candidate) {
+  sy_model_info a{};
+  sy_model_info b{};
+  a.struct_size = sizeof(a);
+  b.struct_size = sizeof(b);
+  if (sy_model_get_info(reference, &a) != SY_OK || sy_model_get_info(candidate, &b) != SY_OK) {
+    fail("sy_model_get_info");
+  }
+  const struct {
+    const char* name;
+    uint32_t reference, candidate;
+  } fields[] = {{"vocab_size", a.vocab_size, b.vocab_size},
+                {"num_layers", a.num_layers, b.num_layers},
+                {"num_experts", a.num_experts, b.num_experts},
+                {"top_k", a.top_k, b.top_k}};
+  for (const auto& field : fields) {
+    if (field.reference != field.candidate) {
+      std::fprintf(stderr, "error: %s has %s %u but %s has %u; compare two bundles of the same "
+                   "model\n", options.reference.c_str(), field.name, field.reference,
+                   options.candidate.c_str(), field.candidate);
+      std::exit(2);
+    }
+  }
 }
 
 std::vector<int32_t> held_out_tokens(const Options& options, const sy_model* model) {
@@ -157,7 +193,13 @@ int main(int argc, char** argv) {
   sy_model_info info{};
   info.struct_size = sizeof(info);
   if (sy_model_get_info(reference.model, &info) != SY_OK) fail("sy_model_get_info");
+  check_same_model(options, reference.model, candidate.model);
   const std::vector<int32_t> tokens = held_out_tokens(options, reference.model);
+  if (tokens.size() < 2) {
+    std::fprintf(stderr, "error: the held-out part of %s has %zu tokens, too few to score; pass a "
+                 "larger --tail-fraction or a longer text\n", options.text.c_str(), tokens.size());
+    return 1;
+  }
 
   double reference_nll = 0;
   double candidate_nll = 0;
