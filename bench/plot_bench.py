@@ -65,7 +65,10 @@ def plot_decode(results, path):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
+        try:
+            print(__doc__)
+        except BrokenPipeError:  # the reader, such as head, stopped early
+            pass
         return
     if len(sys.argv) < 3:
         sys.exit(__doc__)

@@ -1,5 +1,6 @@
 #include "vulkan/profiler.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -88,17 +89,20 @@ std::string Profiler::report() const {
   double device_seconds = 0;
   for (const auto& [name, total] : kernels_) device_seconds += total.seconds;
   std::string text = "profile (device time per kernel, host time per step):\n";
-  char line[160];
+  // The name column fits the longest kernel name, so the numbers line up.
+  int width = 32;
+  for (const auto& [name, total] : kernels_) width = std::max(width, static_cast<int>(name.size()));
+  char line[256];
   for (const auto& [name, total] : kernels_) {
-    std::snprintf(line, sizeof(line), "  %-32s %8llu dispatches %10.2f ms %5.1f%%\n",
+    std::snprintf(line, sizeof(line), "  %-*s %8llu dispatches %10.2f ms %5.1f%%\n", width,
                   name.c_str(), static_cast<unsigned long long>(total.count),
                   total.seconds * 1e3,
                   device_seconds > 0 ? 100.0 * total.seconds / device_seconds : 0.0);
     text += line;
   }
   for (const auto& [name, total] : host_) {
-    std::snprintf(line, sizeof(line), "  host: %-26s %8llu times      %10.2f ms\n", name.c_str(),
-                  static_cast<unsigned long long>(total.count), total.seconds * 1e3);
+    std::snprintf(line, sizeof(line), "  host: %-*s %8llu times      %10.2f ms\n", width - 6,
+                  name.c_str(), static_cast<unsigned long long>(total.count), total.seconds * 1e3);
     text += line;
   }
   return text;
