@@ -7,7 +7,8 @@
 //                         [--prompts 16,64,256,1024] [--profile]; --help lists them.
 // With several bundles, all are loaded first. Each prompt length is then
 // prefilled on each bundle in turn, and decode steps go round the bundles one
-// step at a time, so that their figures compare under the same machine load.
+// step at a time, every other round in reverse order, so that their figures
+// compare under the same machine load.
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -68,19 +69,27 @@ int parse_args(int argc, char** argv, Options* options) {
   return status;
 }
 
+// Returns the subject to run at position i of round `round`. Odd rounds go
+// in reverse order, so that no subject always runs first or last.
+Subject& in_turn(std::vector<std::unique_ptr<Subject>>& subjects, size_t round, size_t i) {
+  return *subjects[round % 2 == 0 ? i : subjects.size() - 1 - i];
+}
+
 // Runs the workload on every subject, interleaved. Returns false after a failure.
 bool measure(const Options& options, std::vector<std::unique_ptr<Subject>>& subjects) {
-  for (uint32_t n : options.prompts) {
-    for (auto& subject : subjects) {
-      if (!sy::bench::time_prefill(*subject, n)) return false;
+  for (size_t round = 0; round < options.prompts.size(); ++round) {
+    for (size_t i = 0; i < subjects.size(); ++i) {
+      if (!sy::bench::time_prefill(in_turn(subjects, round, i), options.prompts[round])) {
+        return false;
+      }
     }
   }
   for (auto& subject : subjects) {
     if (!sy::bench::start_decode(*subject)) return false;
   }
-  for (uint32_t step = 0; step < options.decode_tokens; ++step) {
-    for (auto& subject : subjects) {
-      if (!sy::bench::time_decode_step(*subject)) return false;
+  for (size_t step = 0; step < options.decode_tokens; ++step) {
+    for (size_t i = 0; i < subjects.size(); ++i) {
+      if (!sy::bench::time_decode_step(in_turn(subjects, step, i))) return false;
     }
   }
   return true;
