@@ -182,6 +182,29 @@ void print_result(const nlohmann::json& result) {
   }
 }
 
+// Returns whether --json, when given, names a file that can be written, after
+// printing why not. It runs before the minutes of measuring, not after.
+bool json_path_usable(const Options& options) {
+  const std::string& path = options.json_path;
+  if (options.json_given && path.empty()) {
+    std::fprintf(stderr, "switchyard-bench: --json needs a file path\n");
+    return false;
+  }
+  if (path.empty()) return true;
+  if (std::filesystem::is_directory(path)) {
+    std::fprintf(stderr, "switchyard-bench: --json %s is a folder; pass a file path\n", path.c_str());
+    return false;
+  }
+  const std::string probe = path + ".partial";
+  if (!std::ofstream(probe)) {
+    std::fprintf(stderr, "switchyard-bench: --json %s: cannot create %s: %s. Pass a path in a "
+                 "writable folder\n", path.c_str(), probe.c_str(), std::strerror(errno));
+    return false;
+  }
+  std::remove(probe.c_str());
+  return true;
+}
+
 // Writes `json` to `path` through a rename, so a failed write leaves no partial file.
 bool write_json(const std::string& path, const nlohmann::json& json) {
   const std::string partial = path + ".partial";
@@ -202,25 +225,7 @@ int main(int argc, char** argv) {
   Options options;
   const int parse_status = parse_args(argc, argv, &options);
   if (parse_status >= 0) return parse_status;
-  if (options.json_given && options.json_path.empty()) {
-    std::fprintf(stderr, "switchyard-bench: --json needs a file path\n");
-    return 2;
-  }
-  if (!options.json_path.empty()) {
-    // An unwritable path is found before the minutes of measuring, not after.
-    if (std::filesystem::is_directory(options.json_path)) {
-      std::fprintf(stderr, "switchyard-bench: --json %s is a folder; pass a file path\n",
-                   options.json_path.c_str());
-      return 2;
-    }
-    const std::string probe = options.json_path + ".partial";
-    if (!std::ofstream(probe)) {
-      std::fprintf(stderr, "switchyard-bench: --json %s: cannot create %s: %s; pass a path in a "
-                   "writable folder\n", options.json_path.c_str(), probe.c_str(), std::strerror(errno));
-      return 2;
-    }
-    std::remove(probe.c_str());
-  }
+  if (!json_path_usable(options)) return 2;
   if (options.profile) {
     // The Vulkan context reads the variable when it is created and logs its
     // totals at info level when it is destroyed.

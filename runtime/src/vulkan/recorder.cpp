@@ -12,8 +12,8 @@ Status check_arguments(const Kernel& kernel, std::initializer_list<BufferRange> 
   const KernelSpec& spec = kernel.spec();
   if (spec.shader.empty()) {
     return make_error(SY_ERROR_INTERNAL,
-                      "a weight kernel was recorded before it was created; upload_tensor() "
-                      "creates the kernels for the dtype and use of each tensor");
+                      "a weight kernel was recorded before it was created. upload_tensor() "
+                      "creates the kernels for the dtype and use of each tensor it uploads");
   }
   if (buffers.size() != spec.binding_count || push_size != spec.push_size) {
     return make_error(SY_ERROR_INTERNAL,

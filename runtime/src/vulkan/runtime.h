@@ -53,6 +53,7 @@ enum class WeightUse {
   kMatrix,   // embed, matmul and matmul_tiled: embedding, attention, router, LM head
   kExperts,  // the expert and grouped FFN kernels
 };
+
 struct Kernels {
   Kernel embed[kWeightDTypes];
   Kernel matmul[kWeightDTypes];        // one token per workgroup (decode)

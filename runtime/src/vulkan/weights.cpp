@@ -9,10 +9,15 @@
 namespace sy::vulkan {
 namespace {
 
+// Returns whether `name` is a dense (non-MoE) FFN weight.
+bool is_dense_ffn(std::string_view name) {
+  return name.ends_with("ffn_gate_up") || name.ends_with("ffn_down");
+}
+
 SplitUnit split_unit_for(std::string_view name, size_t rank) {
   if (name.ends_with("_exps") && rank == 3) return SplitUnit::kExpert;
   // The dense FFN kernels address gate and up rows as one block.
-  if (name.ends_with("ffn_gate_up") || name.ends_with("ffn_down")) return SplitUnit::kWhole;
+  if (is_dense_ffn(name)) return SplitUnit::kWhole;
   if (rank == 2) return SplitUnit::kRow;
   return SplitUnit::kWhole;
 }
@@ -21,9 +26,7 @@ SplitUnit split_unit_for(std::string_view name, size_t rank) {
 // dense FFN weights, the matrix kernels for other matrices. Vectors (norm
 // weights) are read by kernels that exist for every bundle.
 std::optional<WeightUse> weight_use_for(std::string_view name, SplitUnit unit, size_t rank) {
-  if (unit == SplitUnit::kExpert || name.ends_with("ffn_gate_up") || name.ends_with("ffn_down")) {
-    return WeightUse::kExperts;
-  }
+  if (unit == SplitUnit::kExpert || is_dense_ffn(name)) return WeightUse::kExperts;
   if (rank >= 2) return WeightUse::kMatrix;
   return std::nullopt;
 }
